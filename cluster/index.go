@@ -1,0 +1,396 @@
+package cluster
+
+import (
+	"math"
+	"slices"
+
+	"github.com/mapcluster/mapcluster"
+)
+
+// Index is a built cluster hierarchy. It is immutable and safe for
+// concurrent queries.
+//
+// Items are the input points (numbers 0..n-1) followed by the clusters in
+// the order they were made. Each zoom keeps the list of its items sorted by
+// grid cell, which serves bounding-box and tile queries; each cluster keeps
+// the list of its children.
+type Index struct {
+	opts     Options
+	pts      *mapcluster.Points
+	n        int
+	zoomBits uint
+
+	x, y []int32 // fixed-point position of every item
+
+	cw         []int32 // point count of each cluster, by cluster number
+	cid        []int64 // id of each cluster
+	childStart []int32 // children of cluster c: childItems[childStart[c]:childStart[c+1]]
+	childItems []int32
+	zoomRange  map[int][2]int32 // clusters made at zoom z: cluster numbers [lo, hi), ids ascending
+
+	levels []levelIndex // by zoom - MinZoom; the last is the input points
+	aggs   *aggregator
+}
+
+type levelIndex struct {
+	shift uint
+	items []int32 // item numbers sorted by grid cell (row-major), then rank
+}
+
+func (ix *Index) setLevel(z int, g *grid, items []int32) {
+	li := levelIndex{shift: g.shift, items: make([]int32, len(g.rank))}
+	for j, rk := range g.rank {
+		li.items[j] = items[rk]
+	}
+	ix.levels[z-ix.opts.MinZoom] = li
+}
+
+func (ix *Index) addCluster(z int, rank int64, cx, cy, w, seed int32, members []int32, g *grid, cur levelWork) int32 {
+	if len(ix.cid) == 0 {
+		ix.childStart = append(ix.childStart, 0)
+		ix.zoomRange = map[int][2]int32{}
+	}
+	cn := int32(len(ix.cid))
+	r := ix.zoomRange[z]
+	if r[1] == 0 {
+		r[0] = cn
+	}
+	r[1] = cn + 1
+	ix.zoomRange[z] = r
+	ix.x = append(ix.x, cx)
+	ix.y = append(ix.y, cy)
+	ix.cw = append(ix.cw, w)
+	ix.cid = append(ix.cid, rank<<ix.zoomBits+int64(z+1)+int64(ix.n))
+	ix.childItems = append(ix.childItems, seed)
+	for _, m := range members {
+		ix.childItems = append(ix.childItems, cur.item[g.rank[m]])
+	}
+	ix.childStart = append(ix.childStart, int32(len(ix.childItems)))
+	ix.aggs.add(ix, ix.childItems[ix.childStart[cn]:])
+	return int32(ix.n) + cn
+}
+
+func (ix *Index) finish() {
+	if ix.childStart == nil {
+		ix.childStart = []int32{0}
+	}
+	ix.cw = slices.Clip(ix.cw)
+	ix.cid = slices.Clip(ix.cid)
+	ix.childItems = slices.Clip(ix.childItems)
+	ix.x = slices.Clip(ix.x)
+	ix.y = slices.Clip(ix.y)
+}
+
+// Options returns the options the index was built with, defaults filled in.
+func (ix *Index) Options() Options { return ix.opts }
+
+// Points returns the input points.
+func (ix *Index) Points() *mapcluster.Points { return ix.pts }
+
+// NumClusters returns the number of clusters over all zooms.
+func (ix *Index) NumClusters() int { return len(ix.cid) }
+
+// Feature is one item of a query result: a cluster or an input point.
+type Feature struct {
+	// ID is the cluster id for a cluster and the point's index in the input
+	// for a point.
+	ID int64
+	// Count is the number of input points: 1 for a point.
+	Count int
+	// Lng and Lat are the position: the weighted centre of a cluster, the
+	// input coordinates of a point.
+	Lng, Lat float64
+	item     int32
+}
+
+// IsCluster reports whether f is a cluster.
+func (f Feature) IsCluster() bool { return f.Count > 1 }
+
+// Point returns the input index of a point feature, or -1 for a cluster.
+func (f Feature) Point() int {
+	if f.IsCluster() {
+		return -1
+	}
+	return int(f.item)
+}
+
+func (ix *Index) feature(item int32) Feature {
+	if int(item) < ix.n {
+		return Feature{ID: int64(item), Count: 1, Lng: ix.pts.Lng[item], Lat: ix.pts.Lat[item], item: item}
+	}
+	c := int(item) - ix.n
+	return Feature{
+		ID: ix.cid[c], Count: int(ix.cw[c]), item: item,
+		Lng: xLng(decode(ix.x[item])), Lat: yLat(decode(ix.y[item])),
+	}
+}
+
+func (ix *Index) limitZoom(z int) int {
+	return max(ix.opts.MinZoom, min(z, ix.opts.MaxZoom+1))
+}
+
+// Clusters returns the clusters and points at zoom within bbox (west, south,
+// east, north in degrees), as supercluster's getClusters: a bbox that crosses
+// the antimeridian (west > east) is split in two, one 360° wide or more is
+// the whole world, and a zoom past MaxZoom gives the input points.
+func (ix *Index) Clusters(bbox [4]float64, zoom int) []Feature {
+	return ix.AppendClusters(nil, bbox, zoom)
+}
+
+// AppendClusters is Clusters appending to dst.
+func (ix *Index) AppendClusters(dst []Feature, bbox [4]float64, zoom int) []Feature {
+	minLng := math.Mod(math.Mod(bbox[0]+180, 360)+360, 360) - 180
+	minLat := max(-90, min(90, bbox[1]))
+	maxLng := 180.0
+	if bbox[2] != 180 {
+		maxLng = math.Mod(math.Mod(bbox[2]+180, 360)+360, 360) - 180
+	}
+	maxLat := max(-90, min(90, bbox[3]))
+	if bbox[2]-bbox[0] >= 360 {
+		minLng, maxLng = -180, 180
+	} else if minLng > maxLng {
+		dst = ix.AppendClusters(dst, [4]float64{minLng, minLat, 180, maxLat}, zoom)
+		return ix.AppendClusters(dst, [4]float64{-180, minLat, maxLng, maxLat}, zoom)
+	}
+	lvl := &ix.levels[ix.limitZoom(zoom)-ix.opts.MinZoom]
+	ix.rangeQuery(lvl, encode(lngX(minLng)), encode(latY(maxLat)), encode(lngX(maxLng)), encode(latY(minLat)), func(item int32) {
+		dst = append(dst, ix.feature(item))
+	})
+	return dst
+}
+
+// rangeQuery calls fn for every item of the level within the fixed-point box
+// (inclusive). It walks the grid rows the box covers, or the whole level when
+// that is cheaper.
+func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn func(item int32)) {
+	items := lvl.items
+	in := func(it int32) bool {
+		x, y := ix.x[it], ix.y[it]
+		return x >= minX && x <= maxX && y >= minY && y <= maxY
+	}
+	if minX > maxX || minY > maxY {
+		return
+	}
+	r0, r1 := cellOf(minY, lvl.shift), cellOf(maxY, lvl.shift)
+	c0, c1 := cellOf(minX, lvl.shift), cellOf(maxX, lvl.shift)
+	rows := int(r1 - r0 + 1)
+	if rows*(bitsLen(len(items))+1)*2 >= len(items) {
+		for _, it := range items {
+			if in(it) {
+				fn(it)
+			}
+		}
+		return
+	}
+	key := func(it int32) (uint64, uint64) {
+		return cellOf(ix.y[it], lvl.shift), cellOf(ix.x[it], lvl.shift)
+	}
+	for row := r0; row <= r1; row++ {
+		// first item at or after (row, c0)
+		lo, hi := 0, len(items)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			ry, rx := key(items[m])
+			if ry < row || (ry == row && rx < c0) {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		for j := lo; j < len(items); j++ {
+			ry, rx := key(items[j])
+			if ry != row || rx > c1 {
+				break
+			}
+			if in(items[j]) {
+				fn(items[j])
+			}
+		}
+	}
+}
+
+func bitsLen(n int) int {
+	b := 0
+	for n > 0 {
+		b++
+		n >>= 1
+	}
+	return b
+}
+
+// TileFeature is a feature of a tile, with its position in tile pixels.
+type TileFeature struct {
+	Feature
+	X, Y int // position in tile coordinates, 0..Extent (may lie in the buffer)
+}
+
+// Tile returns the features of tile z/x/y, with a buffer of Radius pixels on
+// every side, wrapping across the antimeridian, as supercluster's getTile.
+// It returns nil for an empty tile.
+func (ix *Index) Tile(z, x, y int) []TileFeature {
+	lvl := &ix.levels[ix.limitZoom(z)-ix.opts.MinZoom]
+	z2 := math.Ldexp(1, z)
+	extent, radius := ix.opts.Extent, ix.opts.Radius
+	p := radius / extent
+	top := encode(float64(float64(y)-p) / z2)
+	bottom := encode(float64(float64(y+1)+p) / z2)
+	var out []TileFeature
+	add := func(tx float64) func(int32) {
+		return func(item int32) {
+			f := ix.feature(item)
+			var px, py float64
+			if f.IsCluster() {
+				px, py = decode(ix.x[item]), decode(ix.y[item])
+			} else {
+				px, py = lngX(f.Lng), latY(f.Lat)
+			}
+			out = append(out, TileFeature{
+				Feature: f,
+				X:       int(jsRound(extent * float64(float64(px*z2)-tx))),
+				Y:       int(jsRound(extent * float64(float64(py*z2)-float64(y)))),
+			})
+		}
+	}
+	ix.rangeQuery(lvl, encode(float64(float64(x)-p)/z2), top, encode(float64(float64(x+1)+p)/z2), bottom, add(float64(x)))
+	if x == 0 {
+		ix.rangeQuery(lvl, encode(1-p/z2), top, encode(1), bottom, add(z2))
+	}
+	if x == int(z2)-1 {
+		ix.rangeQuery(lvl, encode(0), top, encode(p/z2), bottom, add(-1))
+	}
+	return out
+}
+
+// jsRound rounds as JavaScript's Math.round: halves toward +Inf.
+func jsRound(v float64) float64 { return math.Floor(v + 0.5) }
+
+// cluster returns the cluster number of id, or -1.
+func (ix *Index) clusterNumber(id int64) int {
+	rel := id - int64(ix.n)
+	if rel <= 0 {
+		return -1
+	}
+	zoom := int(rel&(1<<ix.zoomBits-1)) - 1
+	r, ok := ix.zoomRange[zoom]
+	if !ok {
+		return -1
+	}
+	ids := ix.cid[r[0]:r[1]]
+	i, found := slices.BinarySearch(ids, id)
+	if !found {
+		return -1
+	}
+	return int(r[0]) + i
+}
+
+func errNoCluster(id int64) error {
+	return &mapcluster.Error{Code: mapcluster.ENotFound, Field: "cluster_id", Message: "no cluster with id " + itoa(id)}
+}
+
+// Children returns the children of cluster id at the zoom where it splits:
+// the clusters and points it was made of.
+func (ix *Index) Children(id int64) ([]Feature, error) {
+	c := ix.clusterNumber(id)
+	if c < 0 {
+		return nil, errNoCluster(id)
+	}
+	kids := ix.childItems[ix.childStart[c]:ix.childStart[c+1]]
+	out := make([]Feature, len(kids))
+	for i, it := range kids {
+		out[i] = ix.feature(it)
+	}
+	return out, nil
+}
+
+// Leaves returns up to limit input points of cluster id, skipping the
+// first offset, in a fixed depth-first order of the hierarchy. limit <= 0
+// means 10, as in supercluster.
+func (ix *Index) Leaves(id int64, limit, offset int) ([]Feature, error) {
+	c := ix.clusterNumber(id)
+	if c < 0 {
+		return nil, errNoCluster(id)
+	}
+	if limit <= 0 {
+		limit = 10
+	}
+	offset = max(offset, 0)
+	var out []Feature
+	skipped := 0
+	var walk func(c int) bool
+	walk = func(c int) bool {
+		for _, it := range ix.childItems[ix.childStart[c]:ix.childStart[c+1]] {
+			if int(it) >= ix.n {
+				cc := int(it) - ix.n
+				if w := int(ix.cw[cc]); skipped+w <= offset {
+					skipped += w
+				} else if walk(cc) {
+					return true
+				}
+			} else if skipped < offset {
+				skipped++
+			} else {
+				out = append(out, ix.feature(it))
+				if len(out) == limit {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	walk(c)
+	return out, nil
+}
+
+// ExpansionZoom returns the zoom at which cluster id splits into more than
+// one child: the zoom to zoom the map to when the cluster is clicked.
+func (ix *Index) ExpansionZoom(id int64) (int, error) {
+	c := ix.clusterNumber(id)
+	if c < 0 {
+		return 0, errNoCluster(id)
+	}
+	z := int((id-int64(ix.n))&(1<<ix.zoomBits-1)) - 1
+	for z <= ix.opts.MaxZoom {
+		kids := ix.childItems[ix.childStart[c]:ix.childStart[c+1]]
+		z++
+		if len(kids) != 1 || int(kids[0]) < ix.n {
+			break
+		}
+		c = int(kids[0]) - ix.n
+	}
+	return z, nil
+}
+
+// Bounds returns the bounding box of the input points of cluster id, as
+// west, south, east, north in degrees. supercluster has no such query.
+func (ix *Index) Bounds(id int64) ([4]float64, error) {
+	c := ix.clusterNumber(id)
+	if c < 0 {
+		return [4]float64{}, errNoCluster(id)
+	}
+	b := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	stack := []int32{int32(c)}
+	for len(stack) > 0 {
+		cc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, it := range ix.childItems[ix.childStart[cc]:ix.childStart[cc+1]] {
+			if int(it) >= ix.n {
+				stack = append(stack, it-int32(ix.n))
+				continue
+			}
+			lng, lat := ix.pts.Lng[it], ix.pts.Lat[it]
+			b[0], b[1] = min(b[0], lng), min(b[1], lat)
+			b[2], b[3] = max(b[2], lng), max(b[3], lat)
+		}
+	}
+	return b, nil
+}
+
+// CountsPerZoom returns the number of features (clusters and points) at
+// every zoom from MinZoom to MaxZoom+1, keyed by zoom.
+func (ix *Index) CountsPerZoom() map[int]int {
+	out := make(map[int]int, len(ix.levels))
+	for i, l := range ix.levels {
+		out[ix.opts.MinZoom+i] = len(l.items)
+	}
+	return out
+}
