@@ -17,10 +17,10 @@ import (
 // method and the one documented difference), and it is identical for every
 // value of opts.Workers.
 func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, error) {
+	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts = opts.withDefaults()
 	n := pts.Len()
 	if n >= math.MaxInt32/2 {
 		return nil, mapcluster.Errorf(mapcluster.EInvalid, "too many points: %d (the limit is %d)", n, math.MaxInt32/2)
@@ -53,8 +53,8 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 			return nil, fmt.Errorf("cluster z%d: %w", z, err)
 		}
 		r := zoomRadius(opts.Radius, opts.Extent, z)
-		shift := cellShift(r)
-		buildGrid(&g, cur.x, cur.y, cur.w, shift, cellReach(r, shift), &b.sort)
+		cs := newCellSize(r)
+		buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort)
 		ix.setLevel(z+1, &g, cur.item)
 		next, err := b.clusterLevel(ctx, z, r, &g, cur)
 		if err != nil {
@@ -65,8 +65,8 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 	}
 	// The lowest level is only queried: index it at the next zoom's cell size.
 	r := zoomRadius(opts.Radius, opts.Extent, opts.MinZoom-1)
-	shift := cellShift(r)
-	buildGrid(&g, cur.x, cur.y, cur.w, shift, cellReach(r, shift), &b.sort)
+	cs := newCellSize(r)
+	buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort)
 	ix.setLevel(opts.MinZoom, &g, cur.item)
 	ix.finish()
 	return ix, nil
@@ -201,7 +201,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 				dependent := false
 			scan:
 				for i := range rc.lo {
-					for c2 := rc.lo[i]; c2 < rc.hi[i]; c2++ {
+					for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
 						if c2 == c {
 							continue
 						}
@@ -221,7 +221,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 				o.cells = append(o.cells, int32(c))
 				o.offs = append(o.offs, int32(len(o.nbrs)))
 				for i := range rc.lo {
-					for c2 := rc.lo[i]; c2 < rc.hi[i]; c2++ {
+					for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
 						if c2 != c {
 							o.nbrs = append(o.nbrs, int32(c2))
 						}
@@ -282,12 +282,16 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 			first, last := ch*chunk, min((ch+1)*chunk, nc)
 			rc := newRowCursors(g, first)
 			for c := first; c < last; c++ {
+				if g.cellStart[c+1]-g.cellStart[c] == 1 && cellSeed[c] == g.cellStart[c] {
+					ownerCell[cellSeed[c]] = int32(c) // a lone seed owns itself
+					continue
+				}
 				rc.advance(c)
 				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
 					jx, jy := g.x[j], g.y[j]
 					best, bestRank := int32(-1), int32(math.MaxInt32)
 					for i := range rc.lo {
-						for c2 := rc.lo[i]; c2 < rc.hi[i]; c2++ {
+						for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
 							q := cellSeed[c2]
 							if q < 0 {
 								continue

@@ -5,7 +5,7 @@ import (
 	"math/bits"
 )
 
-// A grid buckets the items of one level into square cells of side 2^shift
+// A grid buckets the items of one level into square cells of side about r/√2
 // fixed-point units, sorted row-major by cell and, within a cell, by rank (the
 // item's position in supercluster's visiting order). Neighbour look-ups walk
 // whole rows of cells: the cells of one row that lie within reach of a query
@@ -17,7 +17,7 @@ import (
 // a selection per node to build and a stack walk per query. Measured, this is
 // the difference between a 1x and a 20x Go port (see BENCHMARKS.md).
 type grid struct {
-	shift uint
+	cells cellSize
 	reach int32 // cells to scan on each side: every item within r is within reach cells
 
 	// Items in cell order: their coordinates, weights and ranks are copied
@@ -31,40 +31,40 @@ type grid struct {
 	cellStart []int32
 }
 
-// cellShift returns the largest shift such that two points in one cell of
-// side 2^shift are always within r of each other (side * sqrt2 < r), so that
-// at most one point of a cell can start a cluster.
-func cellShift(r float64) uint {
-	k := uint(0)
-	for k < 31 {
-		s := math.Ldexp(1, int(k+1))
-		if 2*s*s > r*r*0.999 {
-			break
-		}
-		k++
-	}
-	return k
+// cellSize maps a fixed-point coordinate to its cell index. Cells are
+// squares of side about r/sqrt2 (with a safety margin), so that two items of
+// one cell are always within r of each other, and an item within r of another
+// is at most two cells away.
+type cellSize struct {
+	inv float64 // 1 / side
 }
 
-// cellReach is how many cells away an integer point within r can lie.
-func cellReach(r float64, shift uint) int32 {
-	side := math.Ldexp(1, int(shift))
-	return int32(math.Ceil(math.Floor(r) / side))
+func newCellSize(r float64) cellSize {
+	side := math.Floor(r / math.Sqrt2 * 0.999)
+	if side < 1 {
+		side = 1
+	}
+	return cellSize{inv: 1 / side}
+}
+
+func (cs cellSize) of(v int32) uint64 { return uint64(float64(v+coordOffset) * cs.inv) }
+
+// cellReach is how many cells away an item within r can lie.
+func cellReach(r float64, cs cellSize) int32 {
+	return int32(math.Ceil(r*cs.inv*1.000001)) + 0
 }
 
 const coordOffset = 1 << 29 // moves fixed point [-2^29, 2^29] to [0, 2^30]
 
-func cellOf(v int32, shift uint) uint64 { return uint64(uint32(v+coordOffset) >> shift) }
-
-// buildGrid sorts the items (given in rank order) into cells of side 2^shift.
+// buildGrid sorts the items (given in rank order) into cells of size cs.
 // scratch buffers are reused between levels.
-func buildGrid(g *grid, xs, ys, ws []int32, shift uint, reach int32, sc *sortScratch) {
+func buildGrid(g *grid, xs, ys, ws []int32, cs cellSize, reach int32, sc *sortScratch) {
 	n := len(xs)
-	g.shift, g.reach = shift, reach
+	g.cells, g.reach = cs, reach
 	keys := growU64(&sc.keys, n)
 	var maxCol uint64
 	for i := range n {
-		c := cellOf(xs[i], shift)
+		c := cs.of(xs[i])
 		if c > maxCol {
 			maxCol = c
 		}
@@ -72,7 +72,7 @@ func buildGrid(g *grid, xs, ys, ws []int32, shift uint, reach int32, sc *sortScr
 	}
 	colBits := uint(bits.Len64(maxCol))
 	for i := range n {
-		keys[i] |= cellOf(ys[i], shift) << colBits
+		keys[i] |= cs.of(ys[i]) << colBits
 	}
 	perm := radixSortPerm(keys, sc)
 
@@ -95,25 +95,27 @@ func buildGrid(g *grid, xs, ys, ws []int32, shift uint, reach int32, sc *sortScr
 	g.cellStart = append(g.cellStart, int32(n))
 }
 
-// rowCursors finds, for a run of cells in increasing key order, the range of
-// cells within reach on each of the 2*reach+1 rows around the current cell.
-// Cursors only move forward, so walking every cell of the grid in order costs
-// O(cells) per row in all.
+// rowCursors finds, for a run of cells in increasing key order, the first
+// cell within reach on each of the 2*reach+1 rows around the current cell;
+// callers scan from there while keys stay at or below hiKey(i). Cursors only
+// move forward, with a galloping search, so walking the cells of a grid in
+// order costs O(cells) per row in all and skipping cells is cheap.
 type rowCursors struct {
-	g      *grid
-	lo, hi []int // per row offset: the cell range [lo, hi)
+	g     *grid
+	lo    []int    // per row offset: the monotone cursor
+	from  []int    // per row offset: first cell to scan (len(cellKey) when none)
+	hiKey []uint64 // per row offset: last key within reach
 }
 
 func newRowCursors(g *grid, fromCell int) *rowCursors {
 	n := int(2*g.reach + 1)
-	rc := &rowCursors{g: g, lo: make([]int, n), hi: make([]int, n)}
-	// Start every cursor at the first cell of the row reach rows above.
+	rc := &rowCursors{g: g, lo: make([]int, n), from: make([]int, n), hiKey: make([]uint64, n)}
 	if fromCell < len(g.cellKey) {
 		k := g.cellKey[fromCell]
 		row := int64(k >> 32)
 		first := lowerBound(g.cellKey, uint64(max(row-int64(g.reach), 0))<<32)
 		for i := range rc.lo {
-			rc.lo[i], rc.hi[i] = first, first
+			rc.lo[i] = first
 		}
 	}
 	return rc
@@ -129,19 +131,23 @@ func (rc *rowCursors) advance(c int) {
 	for i := range rc.lo {
 		r := row + int64(i) - int64(g.reach)
 		if r < 0 {
+			rc.from[i] = len(keys) // a row above the world: nothing to scan
 			continue
 		}
 		loKey := uint64(r)<<32 | uint64(max(col-int64(g.reach), 0))
-		hiKey := uint64(r)<<32 | uint64(col+int64(g.reach))
-		lo := rc.lo[i]
-		for lo < len(keys) && keys[lo] < loKey {
-			lo++
+		rc.hiKey[i] = uint64(r)<<32 | uint64(col+int64(g.reach))
+		lo := min(rc.lo[i], len(keys))
+		if lo < len(keys) && keys[lo] < loKey {
+			// gallop, then binary search
+			step := 1
+			for lo+step < len(keys) && keys[lo+step] < loKey {
+				lo += step
+				step <<= 1
+			}
+			hi := min(lo+step, len(keys))
+			lo = lo + 1 + lowerBound(keys[lo+1:hi], loKey)
 		}
-		hi := max(rc.hi[i], lo)
-		for hi < len(keys) && keys[hi] <= hiKey {
-			hi++
-		}
-		rc.lo[i], rc.hi[i] = lo, hi
+		rc.lo[i], rc.from[i] = lo, lo
 	}
 }
 

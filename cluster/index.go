@@ -33,12 +33,12 @@ type Index struct {
 }
 
 type levelIndex struct {
-	shift uint
+	cells cellSize
 	items []int32 // item numbers sorted by grid cell (row-major), then rank
 }
 
 func (ix *Index) setLevel(z int, g *grid, items []int32) {
-	li := levelIndex{shift: g.shift, items: make([]int32, len(g.rank))}
+	li := levelIndex{cells: g.cells, items: make([]int32, len(g.rank))}
 	for j, rk := range g.rank {
 		li.items[j] = items[rk]
 	}
@@ -171,8 +171,8 @@ func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn fu
 	if minX > maxX || minY > maxY {
 		return
 	}
-	r0, r1 := cellOf(minY, lvl.shift), cellOf(maxY, lvl.shift)
-	c0, c1 := cellOf(minX, lvl.shift), cellOf(maxX, lvl.shift)
+	r0, r1 := lvl.cells.of(minY), lvl.cells.of(maxY)
+	c0, c1 := lvl.cells.of(minX), lvl.cells.of(maxX)
 	rows := int(r1 - r0 + 1)
 	if rows*(bitsLen(len(items))+1)*2 >= len(items) {
 		for _, it := range items {
@@ -183,7 +183,7 @@ func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn fu
 		return
 	}
 	key := func(it int32) (uint64, uint64) {
-		return cellOf(ix.y[it], lvl.shift), cellOf(ix.x[it], lvl.shift)
+		return lvl.cells.of(ix.y[it]), lvl.cells.of(ix.x[it])
 	}
 	for row := r0; row <= r1; row++ {
 		// first item at or after (row, c0)

@@ -46,7 +46,7 @@ func (o Options) withDefaults() Options {
 	if o.Extent == 0 {
 		o.Extent = 512
 	}
-	if o.Workers <= 0 {
+	if o.Workers == 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	return o

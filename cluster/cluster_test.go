@@ -1,0 +1,186 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/mapcluster/mapcluster"
+)
+
+// snapshot lists every zoom's features, with ids, and every cluster's
+// children: everything a query can observe.
+func snapshot(t *testing.T, ix *Index) string {
+	t.Helper()
+	world := [4]float64{-180, -90, 180, 90}
+	var s []string
+	o := ix.Options()
+	for z := o.MinZoom; z <= o.MaxZoom+1; z++ {
+		for _, f := range ix.Clusters(world, z) {
+			s = append(s, fmt.Sprintf("z%d %d %d %.9f %.9f", z, f.ID, f.Count, f.Lng, f.Lat))
+			if f.IsCluster() {
+				kids, err := ix.Children(f.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range kids {
+					s = append(s, fmt.Sprintf(" child %d", k.ID))
+				}
+			}
+		}
+	}
+	return fmt.Sprint(s)
+}
+
+func TestDeterministicAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	pts := syntheticPoints(50000, 11)
+	for _, o := range []Options{DefaultOptions(), {MaxZoom: 18, MinPoints: 4, Radius: 60}} {
+		var want string
+		for _, w := range []int{1, 2, 3, 8} {
+			o.Workers = w
+			ix, err := Build(context.Background(), pts, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := snapshot(t, ix)
+			if want == "" {
+				want = got
+			} else if got != want {
+				t.Fatalf("options %+v: output with %d workers differs from 1 worker", o, w)
+			}
+		}
+	}
+}
+
+func TestEveryPointCountedOnceAtEveryZoom(t *testing.T) {
+	t.Parallel()
+	pts := syntheticPoints(20000, 3)
+	ix, err := Build(context.Background(), pts, Options{MaxZoom: 20, MinPoints: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for z := 0; z <= 21; z++ {
+		seen := make([]bool, pts.Len())
+		for _, f := range ix.Clusters([4]float64{-180, -90, 180, 90}, z) {
+			var leaves []Feature
+			if f.IsCluster() {
+				leaves, err = ix.Leaves(f.ID, math.MaxInt32, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(leaves) != f.Count {
+					t.Fatalf("z%d: cluster %d has %d leaves, point_count %d", z, f.ID, len(leaves), f.Count)
+				}
+			} else {
+				leaves = []Feature{f}
+			}
+			for _, l := range leaves {
+				if seen[l.Point()] {
+					t.Fatalf("z%d: point %d counted twice", z, l.Point())
+				}
+				seen[l.Point()] = true
+			}
+		}
+		for i, s := range seen {
+			if !s {
+				t.Fatalf("z%d: point %d missing", z, i)
+			}
+		}
+	}
+}
+
+func TestOptionErrorsNameTheField(t *testing.T) {
+	t.Parallel()
+	pts := syntheticPoints(10, 1)
+	cases := []struct {
+		opts  Options
+		field string
+	}{
+		{Options{MinZoom: -1, MaxZoom: 16}, "min-zoom"},
+		{Options{MinZoom: 5, MaxZoom: 4}, "max-zoom"},
+		{Options{MaxZoom: 99}, "max-zoom"},
+		{Options{MaxZoom: 16, MinPoints: 1}, "min-points"},
+		{Options{MaxZoom: 16, Radius: -3}, "radius"},
+		{Options{MaxZoom: 16, Workers: -2}, "workers"},
+		{Options{MaxZoom: 16, Extent: math.NaN()}, "extent"},
+		{Options{MaxZoom: 16, Aggregates: []Aggregate{{Op: OpSum, Field: "nope", Name: "x"}}}, "aggregate"},
+	}
+	for _, tc := range cases {
+		_, err := Build(context.Background(), pts, tc.opts)
+		var me *mapcluster.Error
+		if !errors.As(err, &me) || me.Code != mapcluster.EInvalid || me.Field != tc.field {
+			t.Errorf("%+v: got %v, want an invalid-argument error naming %q", tc.opts, err, tc.field)
+		}
+	}
+}
+
+func TestQueries(t *testing.T) {
+	t.Parallel()
+	pts := &mapcluster.Points{}
+	// two tight groups on either side of the antimeridian, and a loner
+	for i := range 5 {
+		pts.Append(179.9+float64(i)*0.001, 10)
+		pts.Append(-179.9-float64(i)*0.001, 10)
+	}
+	pts.Append(0, 0)
+	ix, err := Build(context.Background(), pts, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a bbox across the antimeridian finds both groups, not the loner
+	fs := ix.Clusters([4]float64{170, 0, -170, 20}, 3)
+	total := 0
+	for _, f := range fs {
+		total += f.Count
+	}
+	if total != 10 {
+		t.Errorf("antimeridian bbox: %d points in %d features, want 10", total, len(fs))
+	}
+	// past maxZoom: the input points
+	if got := len(ix.Clusters([4]float64{-180, -90, 180, 90}, 25)); got != 11 {
+		t.Errorf("zoom 25: %d features, want 11", got)
+	}
+	// a cluster's children, leaves, expansion zoom and bounds
+	c := fs[0]
+	if !c.IsCluster() {
+		t.Fatalf("want a cluster at z3, got %+v", c)
+	}
+	leaves, err := ix.Leaves(c.ID, 3, 1)
+	if err != nil || len(leaves) != 3 {
+		t.Fatalf("Leaves: %v, %d leaves", err, len(leaves))
+	}
+	ez, err := ix.ExpansionZoom(c.ID)
+	if err != nil || ez <= 3 {
+		t.Errorf("ExpansionZoom = %d, %v", ez, err)
+	}
+	b, err := ix.Bounds(c.ID)
+	if err != nil || b[2]-b[0] < 0.003 || b[2]-b[0] > 0.005 {
+		t.Errorf("Bounds = %v, %v", b, err)
+	}
+	if _, err := ix.Children(12345); mapcluster.ErrorCodeOf(err) != mapcluster.ENotFound {
+		t.Errorf("Children of a bad id: %v, want not-found", err)
+	}
+	// tiles: world tile at z0 holds everything; the wrap buffer repeats
+	// features near the antimeridian in the edge tiles
+	tf := ix.Tile(0, 0, 0)
+	sum := 0
+	for _, f := range tf {
+		sum += f.Count
+	}
+	if sum < 11 {
+		t.Errorf("tile 0/0/0 counts %d points, want at least 11", sum)
+	}
+	if got := ix.Tile(2, 0, 3); len(got) != 0 {
+		t.Errorf("tile 2/0/3 (far south-west, empty) has %d features", len(got))
+	}
+	if got := ix.Tile(1, 0, 0); len(got) != 3 {
+		t.Errorf("tile 1/0/0 has %d features, want 3: the group west of the antimeridian, the one east of it (through the wrap buffer) and the point at 0,0 on the tile's edge", len(got))
+	}
+	if !reflect.DeepEqual(Abbreviate(999), 999) || Abbreviate(1234) != "1.2k" || Abbreviate(15432) != "15k" {
+		t.Errorf("Abbreviate: %v %v %v", Abbreviate(999), Abbreviate(1234), Abbreviate(15432))
+	}
+}
