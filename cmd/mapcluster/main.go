@@ -11,6 +11,9 @@ import (
 	"os/signal"
 
 	"github.com/alecthomas/kong"
+	"strconv"
+
+	"github.com/mapcluster/mapcluster/cluster"
 
 	"github.com/mapcluster/mapcluster"
 )
@@ -36,6 +39,7 @@ func run(args []string) int {
 		kong.Description("Marker clustering and polygon simplification for every zoom level of a web map."),
 		kong.UsageOnError(),
 		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Vars{"maxzoom": strconv.Itoa(cluster.MaxZoomLimit)},
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mapcluster:", err)
