@@ -1,0 +1,28 @@
+# mapcluster: make help lists the targets.
+GO ?= go
+
+.PHONY: help test test-short bench lint build fuzz
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+
+build: ## Build the mapcluster binary into ./bin.
+	$(GO) build -o bin/mapcluster ./cmd/mapcluster
+
+test: ## Run every test with the race detector (the README's test command).
+	$(GO) test -race -count=1 ./...
+
+test-short: ## Run the fast tests only (no reference harnesses).
+	$(GO) test -short ./...
+
+bench: ## Run the benchmarks (see BENCHMARKS.md for the figures).
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+lint: ## gofmt and go vet.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+fuzz: ## Run each parser fuzzer for 30s.
+	$(GO) test -run='^$$' -fuzz=FuzzCSV -fuzztime=30s ./input/
+	$(GO) test -run='^$$' -fuzz=FuzzGeoJSON -fuzztime=30s ./input/
+	$(GO) test -run='^$$' -fuzz=FuzzNDJSON -fuzztime=30s ./input/
