@@ -18,3 +18,18 @@ func BenchmarkBuildWorldCities(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBuildJittered1M clusters a million jittered world cities (see
+// sample.Jittered; generated here without the sample package to keep the
+// engine's tests free of readers).
+func BenchmarkBuildJittered1M(b *testing.B) {
+	cities := loadLngLatCSV(b, worldCitiesPath)
+	pts := jitter(cities, 1_000_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Build(context.Background(), pts, DefaultOptions()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

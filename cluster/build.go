@@ -54,7 +54,7 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 		}
 		r := zoomRadius(opts.Radius, opts.Extent, z)
 		cs := newCellSize(r)
-		buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort)
+		buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort, b.workers)
 		ix.setLevel(z+1, &g, cur.item)
 		next, err := b.clusterLevel(ctx, z, r, &g, cur)
 		if err != nil {
@@ -66,7 +66,7 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 	// The lowest level is only queried: index it at the next zoom's cell size.
 	r := zoomRadius(opts.Radius, opts.Extent, opts.MinZoom-1)
 	cs := newCellSize(r)
-	buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort)
+	buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort, b.workers)
 	ix.setLevel(opts.MinZoom, &g, cur.item)
 	ix.finish()
 	return ix, nil
@@ -96,6 +96,7 @@ type builder struct {
 
 	// per-level scratch, reused
 	cellSeed  []int32
+	role      []uint8
 	ownerCell []int32
 	memStart  []int32
 	memItems  []int32
@@ -335,15 +336,40 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 	}
 
 	// 5. the next level, in rank order: seeds in rank order, each a cluster or
-	// itself followed by its leftover members.
+	// itself followed by its leftover members. Roles are scattered to rank
+	// order in parallel so that the sequential pass reads memory in order.
 	posOfRank := growI32(&b.posOfRank, n)
-	for j, rk := range g.rank {
-		posOfRank[rk] = int32(j)
+	role := growU8(&b.role, n)
+	err = b.parallel(ctx, n, 1<<15, func(lo, hi int) error {
+		for j := lo; j < hi; j++ {
+			rk := g.rank[j]
+			posOfRank[rk] = int32(j)
+			oc := ownerCell[j]
+			switch {
+			case cellSeed[oc] != int32(j):
+				role[rk] = roleMember
+			case memStart[oc+1] > memStart[oc]:
+				role[rk] = roleSeedWithMembers
+			default:
+				role[rk] = roleLoneSeed
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return levelWork{}, err
 	}
-	return b.emit(ctx, z, g, cur, posOfRank, ownerCell, cellSeed, memStart, memItems)
+	return b.emit(ctx, z, g, cur, posOfRank, role, ownerCell, memStart, memItems)
 }
 
-func (b *builder) emit(ctx context.Context, z int, g *grid, cur levelWork, posOfRank, ownerCell, cellSeed, memStart, memItems []int32) (levelWork, error) {
+// Roles of an item in a level.
+const (
+	roleMember uint8 = iota
+	roleLoneSeed
+	roleSeedWithMembers
+)
+
+func (b *builder) emit(ctx context.Context, z int, g *grid, cur levelWork, posOfRank []int32, role []uint8, ownerCell, memStart, memItems []int32) (levelWork, error) {
 	ix := b.ix
 	n := cur.len()
 	minPoints := int64(ix.opts.MinPoints)
@@ -357,11 +383,15 @@ func (b *builder) emit(ctx context.Context, z int, g *grid, cur levelWork, posOf
 	var leftovers []int32
 	clusters := 0
 	for rk := range n {
+		switch role[rk] {
+		case roleMember:
+			continue // emitted with its seed
+		case roleLoneSeed:
+			next.push(cur.x[rk], cur.y[rk], cur.w[rk], cur.item[rk])
+			continue
+		}
 		j := posOfRank[rk]
 		c := ownerCell[j]
-		if cellSeed[c] != j {
-			continue // a member: emitted with its seed
-		}
 		members := memItems[memStart[c]:memStart[c+1]]
 		wSeed := int64(g.w[j])
 		wSum := wSeed

@@ -3,6 +3,7 @@ package cluster
 import (
 	"math"
 	"math/bits"
+	"sync"
 )
 
 // A grid buckets the items of one level into square cells of side about r/√2
@@ -58,7 +59,7 @@ const coordOffset = 1 << 29 // moves fixed point [-2^29, 2^29] to [0, 2^30]
 
 // buildGrid sorts the items (given in rank order) into cells of size cs.
 // scratch buffers are reused between levels.
-func buildGrid(g *grid, xs, ys, ws []int32, cs cellSize, reach int32, sc *sortScratch) {
+func buildGrid(g *grid, xs, ys, ws []int32, cs cellSize, reach int32, sc *sortScratch, workers int) {
 	n := len(xs)
 	g.cells, g.reach = cs, reach
 	keys := growU64(&sc.keys, n)
@@ -80,12 +81,17 @@ func buildGrid(g *grid, xs, ys, ws []int32, cs cellSize, reach int32, sc *sortSc
 	g.y = growI32(&g.y, n)
 	g.w = growI32(&g.w, n)
 	g.rank = growI32(&g.rank, n)
+	gather(workers, n, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			p := perm[j]
+			g.x[j], g.y[j], g.w[j], g.rank[j] = xs[p], ys[p], ws[p], p
+		}
+	})
 	g.cellKey = g.cellKey[:0]
 	g.cellStart = g.cellStart[:0]
 	prev := uint64(math.MaxUint64)
 	colMask := uint64(1)<<colBits - 1
-	for j, p := range perm {
-		g.x[j], g.y[j], g.w[j], g.rank[j] = xs[p], ys[p], ws[p], p
+	for j := range perm {
 		if k := keys[j]; k != prev {
 			prev = k
 			g.cellKey = append(g.cellKey, (k>>colBits)<<32|k&colMask)
@@ -256,4 +262,24 @@ func (g *grid) cellOf(j int32) int32 {
 		}
 	}
 	return int32(lo)
+}
+
+// gather runs fn over [0, n) split into one contiguous range per worker. It
+// is for loops whose iterations write disjoint slots, so the split never
+// changes the result.
+func gather(workers, n int, fn func(lo, hi int)) {
+	if workers <= 1 || n < 1<<15 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
 }

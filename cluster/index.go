@@ -39,9 +39,11 @@ type levelIndex struct {
 
 func (ix *Index) setLevel(z int, g *grid, items []int32) {
 	li := levelIndex{cells: g.cells, items: make([]int32, len(g.rank))}
-	for j, rk := range g.rank {
-		li.items[j] = items[rk]
-	}
+	gather(ix.opts.Workers, len(g.rank), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			li.items[j] = items[g.rank[j]]
+		}
+	})
 	ix.levels[z-ix.opts.MinZoom] = li
 }
 

@@ -30,6 +30,7 @@ type clusterFlags struct {
 	Aggregate   []string `help:"Cluster property computed from its points: count, sum:FIELD, min:FIELD, max:FIELD or mean:FIELD, optionally :NAME. Repeatable." placeholder:"OP:FIELD[:NAME]"`
 	Category    []string `help:"String property whose values are counted per cluster, as FIELD_counts. Repeatable." placeholder:"FIELD"`
 	Workers     int      `default:"0" help:"Goroutines for the build; 0 means every core. The result is the same for any value."`
+	SampleSize  int      `help:"Instead of --input, generate this many points from the bundled cities, jittered by up to ±0.25° (deterministic; the benchmark set)." placeholder:"N"`
 }
 
 func (f *clusterFlags) options(progress mapcluster.Progress) (cluster.Options, error) {
@@ -62,6 +63,16 @@ func (f *clusterFlags) options(progress mapcluster.Progress) (cluster.Options, e
 // load reads the markers, from --input or the bundled sample.
 func (f *clusterFlags) load(ctx context.Context, progress mapcluster.Progress) (*mapcluster.Points, *input.Report, error) {
 	opts := input.Options{SkipInvalid: f.SkipInvalid, Progress: progress}
+	if f.SampleSize != 0 {
+		if f.Input != "" {
+			return nil, nil, mapcluster.InvalidField("sample-size", "give either --input or --sample-size, not both")
+		}
+		pts, err := sample.Jittered(ctx, f.SampleSize, 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return pts, &input.Report{Read: pts.Len()}, nil
+	}
 	if f.Input == "" {
 		return input.Decode(ctx, bytes.NewReader(sample.WorldCities), input.CSV, sample.WorldCitiesName, opts)
 	}
