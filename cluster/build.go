@@ -13,9 +13,8 @@ import (
 
 // Build clusters pts for every zoom from opts.MaxZoom down to opts.MinZoom
 // and returns the hierarchy. The result is exactly supercluster 9.1.0's for
-// the same input order and options (see the package documentation for the
-// method and the one documented difference), and it is identical for every
-// value of opts.Workers.
+// the same input order and options (see the package documentation), and it
+// is identical for every value of opts.Workers.
 func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, error) {
 	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
@@ -35,102 +34,100 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 		n:      n,
 		levels: make([]levelIndex, opts.MaxZoom-opts.MinZoom+2),
 		aggs:   aggs,
+		byZoom: map[int][]int32{},
 	}
 	ix.zoomBits = 5 // supercluster's layout; enough while maxZoom+1 < 32
 	if opts.MaxZoom+1 >= 32 {
 		ix.zoomBits = 6
 	}
-
-	b := &builder{ix: ix, workers: opts.Workers, progress: opts.Progress}
-	cur, err := b.project(ctx)
-	if err != nil {
+	b := &builder{ix: ix, workers: opts.Workers, ranks: newRankBits(n)}
+	if err := b.start(ctx); err != nil {
 		return nil, err
 	}
 	total := int64(opts.MaxZoom - opts.MinZoom + 1)
-	var g grid
 	for z := opts.MaxZoom; z >= opts.MinZoom; z-- {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("cluster z%d: %w", z, err)
 		}
-		r := zoomRadius(opts.Radius, opts.Extent, z)
-		cs := newCellSize(r)
-		buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort, b.workers)
-		ix.setLevel(z+1, &g, cur.item)
-		next, err := b.clusterLevel(ctx, z, r, &g, cur)
-		if err != nil {
+		if err := b.clusterLevel(ctx, z); err != nil {
 			return nil, err
 		}
-		cur = next
 		opts.Progress.Report("cluster", int64(opts.MaxZoom-z+1), total)
 	}
-	// The lowest level is only queried: index it at the next zoom's cell size.
-	r := zoomRadius(opts.Radius, opts.Extent, opts.MinZoom-1)
-	cs := newCellSize(r)
-	buildGrid(&g, cur.x, cur.y, cur.w, cs, cellReach(r, cs), &b.sort, b.workers)
-	ix.setLevel(opts.MinZoom, &g, cur.item)
+	ix.setLevel(opts.MinZoom, &b.g)
 	ix.finish()
 	return ix, nil
 }
 
-// levelWork is one level's items in rank order (supercluster's array order):
-// fixed-point coordinates, weights (point counts) and the item each row is.
-type levelWork struct {
-	x, y, w []int32
-	item    []int32
-}
-
-func (l *levelWork) len() int { return len(l.x) }
-
-func (l *levelWork) push(x, y, w, item int32) {
-	l.x = append(l.x, x)
-	l.y = append(l.y, y)
-	l.w = append(l.w, w)
-	l.item = append(l.item, item)
-}
-
 type builder struct {
-	ix       *Index
-	workers  int
-	progress mapcluster.Progress
-	sort     sortScratch
+	ix      *Index
+	workers int
+	ranks   *rankBits
+	g       grid // the current level, in cell order
+	next    level
+	moved   level
+	sort    sortScratch
 
 	// per-level scratch, reused
 	cellSeed  []int32
-	role      []uint8
 	ownerCell []int32
 	memStart  []int32
 	memItems  []int32
-	posOfRank []int32
+	scratch   []int32
+	role      []uint8
+	runs      []run
+	ccol      []uint32
+	clusters  []int32
 }
 
-// project converts the input to fixed point, in parallel.
-func (b *builder) project(ctx context.Context) (levelWork, error) {
-	ix := b.ix
-	n := ix.n
-	lw := levelWork{x: make([]int32, n), y: make([]int32, n), w: make([]int32, n), item: make([]int32, n)}
-	ix.x = lw.x // items 0..n-1 are the input points; clusters are appended
-	ix.y = lw.y
+// run is a stretch of the next level's items that lie in one row of the
+// current cells.
+type run struct {
+	row        uint32
+	start, end int32
+}
+
+// start projects the points and sorts them into the grid of maxZoom.
+func (b *builder) start(ctx context.Context) error {
+	ix, n := b.ix, b.ix.n
+	o := ix.opts
+	rTop := zoomRadius(o.Radius, o.Extent, o.MaxZoom)
+	b.g.fine = newFineCells(fineSide(rTop))
+	b.g.shift = 0
+	ix.x = make([]int32, n)
+	ix.y = make([]int32, n)
 	err := b.parallel(ctx, n, 1<<14, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			lng, lat := ix.pts.Lng[i], ix.pts.Lat[i]
 			if math.IsNaN(lng) || math.IsInf(lng, 0) || math.IsNaN(lat) || math.IsInf(lat, 0) || lat < -90 || lat > 90 {
 				return mapcluster.Errorf(mapcluster.EInvalid, "point %d: coordinates (%v, %v) are not a valid longitude and latitude", i, lng, lat)
 			}
-			lw.x[i] = encode(lngX(lng))
-			lw.y[i] = encode(latY(lat))
-			lw.w[i] = 1
-			lw.item[i] = int32(i)
+			ix.x[i] = encode(lngX(lng))
+			ix.y[i] = encode(latY(lat))
 		}
 		return nil
 	})
 	if err != nil {
-		return levelWork{}, err
+		return err
 	}
-	// The rank-order arrays of the top level double as the point table; the
-	// next level gets fresh arrays, so copy only the weights and item ids.
-	lw.x = slices.Clone(lw.x)
-	lw.y = slices.Clone(lw.y)
-	return lw, nil
+	keys := make([]uint64, n)
+	gather(b.workers, n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			keys[i] = b.g.cellKeyOf(ix.x[i], ix.y[i])
+		}
+	})
+	perm := radixSortPerm(keys, &b.sort)
+	b.sort = sortScratch{}
+	lv := &b.g.lv
+	lv.resize(n)
+	gather(b.workers, n, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			p := perm[j]
+			lv.x[j], lv.y[j], lv.w[j], lv.key[j], lv.item[j] = ix.x[p], ix.y[p], 1, p, p
+		}
+	})
+	b.g.buildCells()
+	return nil
 }
 
 // parallel runs fn over [0, n) in chunks of about chunk, on at most
@@ -154,15 +151,22 @@ func (b *builder) parallel(ctx context.Context, n, chunk int, fn func(lo, hi int
 	return g.Wait()
 }
 
-// clusterLevel computes zoom z from the items of zoom z+1 (cur, in rank
-// order, bucketed in g).
+// Roles of an item of the current level in the next.
+const (
+	roleDrop    uint8 = iota // absorbed into a cluster
+	roleKeep                 // itself at the next zoom
+	roleCluster              // the seed of a cluster: replaced by it
+)
+
+// clusterLevel computes zoom z from the items of zoom z+1, which b.g holds
+// in cells of zoom z, and leaves the items of zoom z in b.g, in cells of
+// zoom z-1.
 //
 // supercluster visits items in rank order; an unvisited item becomes a seed
 // and takes every unvisited item within r. So the seeds are exactly the
 // greedy maximal independent set of the "within r" graph in rank order, and
-// every other item belongs to the seed of lowest rank within r of it. Two
-// items of one cell are within r of each other, so a cell holds at most one
-// seed. The level is computed in four steps:
+// every other item belongs to the seed of lowest rank within r of it. A cell
+// holds at most one seed. The level is computed in steps:
 //
 //  1. in parallel, each cell's first item (in rank order) looks for any item
 //     of lower rank within r; if there is none it is a seed, and the rest of
@@ -173,21 +177,31 @@ func (b *builder) parallel(ctx context.Context, n, chunk int, fn func(lo, hi int
 //     sparse levels this touches few items;
 //  3. in parallel, every item finds its owner, the seed of lowest rank within r;
 //  4. each seed with members becomes a cluster (weighted centroid) or, below
-//     minPoints, stays with its members as individual items.
-func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, cur levelWork) (levelWork, error) {
-	n := cur.len()
+//     minPoints, stays with its members as individual items;
+//  5. the survivors and the clusters are merged into the cells of zoom z-1.
+func (b *builder) clusterLevel(ctx context.Context, z int) error {
+	ix := b.ix
+	o := ix.opts
+	g := &b.g
+	g.shift = uint(o.MaxZoom - z)
+	r := zoomRadius(o.Radius, o.Extent, z)
+	g.reach = reachFor(r, g.fine.side, g.shift)
+	ix.setLevel(z+1, g)
+
+	n := g.lv.len()
 	nc := len(g.cellKey)
 	r2 := r * r
+	lv := &g.lv
 	cellSeed := growI32(&b.cellSeed, nc)
 
 	// 1. independent cell heads; dependent cells list their neighbour cells.
 	const chunk = 2048
 	nChunks := (nc + chunk - 1) / chunk
 	type chunkOut struct {
-		nbrs  []int32 // neighbour cells of dependent cells, back to back
-		cells []int32 // dependent cells
-		offs  []int32 // offset of each dependent cell's neighbours in nbrs
-		items []uint64
+		nbrs  []int32  // neighbour cells of dependent cells, back to back
+		offs  []int32  // offset of each dependent cell's neighbours in nbrs
+		items []uint64 // (key << 32 | position) of every item of a dependent cell
+		slot  map[int32]int32
 	}
 	outs := make([]chunkOut, nChunks)
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
@@ -198,7 +212,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 			for c := first; c < last; c++ {
 				rc.advance(c)
 				p := g.cellStart[c]
-				px, py, pr := g.x[p], g.y[p], g.rank[p]
+				px, py, pk := lv.x[p], lv.y[p], lv.key[p]
 				dependent := false
 			scan:
 				for i := range rc.lo {
@@ -206,8 +220,8 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 						if c2 == c {
 							continue
 						}
-						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && g.rank[q] < pr; q++ {
-							if sqDist(px, py, g.x[q], g.y[q]) <= r2 {
+						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && lv.key[q] < pk; q++ {
+							if sqDist(px, py, lv.x[q], lv.y[q]) <= r2 {
 								dependent = true
 								break scan
 							}
@@ -219,7 +233,10 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 					continue
 				}
 				cellSeed[c] = -1
-				o.cells = append(o.cells, int32(c))
+				if o.slot == nil {
+					o.slot = map[int32]int32{}
+				}
+				o.slot[int32(c)] = int32(len(o.offs))
 				o.offs = append(o.offs, int32(len(o.nbrs)))
 				for i := range rc.lo {
 					for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
@@ -229,7 +246,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 					}
 				}
 				for q := p; q < g.cellStart[c+1]; q++ {
-					o.items = append(o.items, uint64(g.rank[q])<<32|uint64(q))
+					o.items = append(o.items, uint64(lv.key[q])<<32|uint64(q))
 				}
 			}
 			o.offs = append(o.offs, int32(len(o.nbrs)))
@@ -237,7 +254,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 		return nil
 	})
 	if err != nil {
-		return levelWork{}, err
+		return err
 	}
 
 	// 2. the sequential part: decide the items of dependent cells in rank order.
@@ -246,33 +263,24 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 		seq = append(seq, outs[ch].items...)
 	}
 	slices.Sort(seq)
-	if len(seq) > 0 {
-		// where each dependent cell's neighbour list is
-		cellChunkIdx := growI32(&b.memStart, nc) // scratch: index within its chunk's dependent list
-		for ch := range outs {
-			for k, c := range outs[ch].cells {
-				cellChunkIdx[c] = int32(k)
+	for _, e := range seq {
+		q := int32(uint32(e))
+		c := g.cellOf(q)
+		if cellSeed[c] >= 0 {
+			continue
+		}
+		o := &outs[int(c)/chunk]
+		k := o.slot[c]
+		qx, qy := lv.x[q], lv.y[q]
+		covered := false
+		for _, c2 := range o.nbrs[o.offs[k]:o.offs[k+1]] {
+			if s := cellSeed[c2]; s >= 0 && sqDist(qx, qy, lv.x[s], lv.y[s]) <= r2 {
+				covered = true
+				break
 			}
 		}
-		for _, e := range seq {
-			q := int32(uint32(e))
-			c := g.cellOf(q)
-			if cellSeed[c] >= 0 {
-				continue
-			}
-			o := &outs[int(c)/chunk]
-			k := cellChunkIdx[c]
-			qx, qy := g.x[q], g.y[q]
-			covered := false
-			for _, c2 := range o.nbrs[o.offs[k]:o.offs[k+1]] {
-				if s := cellSeed[c2]; s >= 0 && sqDist(qx, qy, g.x[s], g.y[s]) <= r2 {
-					covered = true
-					break
-				}
-			}
-			if !covered {
-				cellSeed[c] = q
-			}
+		if !covered {
+			cellSeed[c] = q
 		}
 	}
 
@@ -289,21 +297,21 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 				}
 				rc.advance(c)
 				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
-					jx, jy := g.x[j], g.y[j]
-					best, bestRank := int32(-1), int32(math.MaxInt32)
+					jx, jy := lv.x[j], lv.y[j]
+					best, bestKey := int32(-1), int32(math.MaxInt32)
 					for i := range rc.lo {
 						for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
 							q := cellSeed[c2]
 							if q < 0 {
 								continue
 							}
-							if g.rank[q] < bestRank && sqDist(jx, jy, g.x[q], g.y[q]) <= r2 {
-								best, bestRank = int32(c2), g.rank[q]
+							if lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
+								best, bestKey = int32(c2), lv.key[q]
 							}
 						}
 					}
 					if best < 0 {
-						return fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, g.rank[j])
+						return fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, lv.key[j])
 					}
 					ownerCell[j] = best
 				}
@@ -312,7 +320,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 		return nil
 	})
 	if err != nil {
-		return levelWork{}, err
+		return err
 	}
 
 	// 4. members of each seed, grouped by the seed's cell, in cell order.
@@ -327,128 +335,325 @@ func (b *builder) clusterLevel(ctx context.Context, z int, r float64, g *grid, c
 		memStart[c] += memStart[c-1]
 	}
 	memItems := growI32(&b.memItems, int(memStart[nc]))
-	fill := slices.Clone(memStart[:nc])
+	fill := growI32(&b.scratch, nc)
+	copy(fill, memStart[:nc])
 	for j := range n {
 		if oc := ownerCell[j]; cellSeed[oc] != int32(j) {
 			memItems[fill[oc]] = int32(j)
 			fill[oc]++
 		}
 	}
+	return b.formClusters(ctx, z)
+}
 
-	// 5. the next level, in rank order: seeds in rank order, each a cluster or
-	// itself followed by its leftover members. Roles are scattered to rank
-	// order in parallel so that the sequential pass reads memory in order.
-	posOfRank := growI32(&b.posOfRank, n)
+// formClusters decides, for every seed with members, between a cluster and
+// leftovers, makes the clusters, and moves the level on to zoom z.
+func (b *builder) formClusters(ctx context.Context, z int) error {
+	ix := b.ix
+	g := &b.g
+	lv := &g.lv
+	n, nc := lv.len(), len(g.cellKey)
+	cellSeed, memStart, memItems := b.cellSeed, b.memStart, b.memItems
+	minPoints := int64(ix.opts.MinPoints)
 	role := growU8(&b.role, n)
-	err = b.parallel(ctx, n, 1<<15, func(lo, hi int) error {
-		for j := lo; j < hi; j++ {
-			rk := g.rank[j]
-			posOfRank[rk] = int32(j)
-			oc := ownerCell[j]
-			switch {
-			case cellSeed[oc] != int32(j):
-				role[rk] = roleMember
-			case memStart[oc+1] > memStart[oc]:
-				role[rk] = roleSeedWithMembers
-			default:
-				role[rk] = roleLoneSeed
+	for j := range role {
+		role[j] = roleDrop
+	}
+	// Every seed keeps its place; members are dropped unless leftovers.
+	clusters := b.clusters[:0]
+	leftovers := false
+	for c := range nc {
+		s := cellSeed[c]
+		if s < 0 {
+			continue
+		}
+		members := memItems[memStart[c]:memStart[c+1]]
+		role[s] = roleKeep
+		if len(members) == 0 {
+			continue
+		}
+		wSum := int64(lv.w[s])
+		for _, m := range members {
+			wSum += int64(lv.w[m])
+		}
+		if wSum > int64(lv.w[s]) && wSum >= minPoints {
+			if wSum > math.MaxInt32 {
+				return mapcluster.Errorf(mapcluster.EInvalid, "a cluster of %d points exceeds the limit of %d", wSum, math.MaxInt32)
 			}
+			role[s] = roleCluster
+			clusters = append(clusters, int32(c))
+			continue
+		}
+		leftovers = true
+		for _, m := range members {
+			role[m] = roleKeep
+		}
+	}
+	b.clusters = clusters
+	if len(clusters) == 0 {
+		// supercluster keeps the previous order when no cluster forms, even
+		// when leftovers were reordered; so do we.
+		b.coarsen(nil, nil)
+		return ctx.Err()
+	}
+
+	// The clusters, in cell order: position, weight, id, children.
+	nClusters := len(clusters)
+	cx := make([]int32, nClusters)
+	cy := make([]int32, nClusters)
+	cw := make([]int32, nClusters)
+	err := b.parallel(ctx, nClusters, 1024, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			c := clusters[i]
+			s := cellSeed[c]
+			ws := int64(lv.w[s])
+			wx, wy, wsum := int64(lv.x[s])*ws, int64(lv.y[s])*ws, ws
+			for _, m := range memItems[memStart[c]:memStart[c+1]] {
+				wm := int64(lv.w[m])
+				wx += int64(lv.x[m]) * wm
+				wy += int64(lv.y[m]) * wm
+				wsum += wm
+			}
+			cx[i] = int32(float64(wx) / float64(wsum))
+			cy[i] = int32(float64(wy) / float64(wsum))
+			cw[i] = int32(wsum)
 		}
 		return nil
 	})
 	if err != nil {
-		return levelWork{}, err
+		return err
 	}
-	return b.emit(ctx, z, g, cur, posOfRank, role, ownerCell, memStart, memItems)
+	first := int32(len(ix.cid))
+	for i, c := range clusters {
+		s := cellSeed[c]
+		id := b.ranks.rank(lv.key[s])<<ix.zoomBits + int64(z+1) + int64(ix.n)
+		ix.addCluster(id, cx[i], cy[i], cw[i], lv.item[s], memItems[memStart[c]:memStart[c+1]], lv.item)
+	}
+	ix.indexZoom(z, first)
+
+	var newKey []int32
+	if leftovers {
+		newKey = b.renumber(z)
+	} else {
+		for _, c := range clusters {
+			for _, m := range memItems[memStart[c]:memStart[c+1]] {
+				b.ranks.clear(lv.key[m])
+			}
+		}
+		b.ranks.rebuild()
+	}
+	// The seeds' rows now hold their clusters.
+	for i, c := range clusters {
+		s := cellSeed[c]
+		lv.x[s], lv.y[s], lv.w[s], lv.item[s] = cx[i], cy[i], cw[i], first+int32(i)+int32(ix.n)
+	}
+	b.coarsen(role, newKey)
+	return ctx.Err()
 }
 
-// Roles of an item in a level.
-const (
-	roleMember uint8 = iota
-	roleLoneSeed
-	roleSeedWithMembers
-)
-
-func (b *builder) emit(ctx context.Context, z int, g *grid, cur levelWork, posOfRank []int32, role []uint8, ownerCell, memStart, memItems []int32) (levelWork, error) {
-	ix := b.ix
-	n := cur.len()
-	minPoints := int64(ix.opts.MinPoints)
-	next := levelWork{
-		x:    make([]int32, 0, n),
-		y:    make([]int32, 0, n),
-		w:    make([]int32, 0, n),
-		item: make([]int32, 0, n),
+// renumber gives the items of zoom z their order keys when leftovers change
+// the order: seeds in rank order, each followed by its leftover members in
+// the order supercluster's k-d tree lists them. It returns the new key of
+// every kept position and resets the rank set.
+func (b *builder) renumber(z int) []int32 {
+	g := &b.g
+	lv := &g.lv
+	n := lv.len()
+	// positions in supercluster's order for zoom z+1
+	posOf := make([]int32, n)
+	for j := range n {
+		posOf[b.ranks.rank(lv.key[j])] = int32(j)
 	}
-	var kd []int32 // supercluster's k-d tree visiting order, built when needed
-	var leftovers []int32
-	clusters := 0
-	for rk := range n {
-		switch role[rk] {
-		case roleMember:
-			continue // emitted with its seed
-		case roleLoneSeed:
-			next.push(cur.x[rk], cur.y[rk], cur.w[rk], cur.item[rk])
+	xs := make([]int32, n)
+	ys := make([]int32, n)
+	for d, j := range posOf {
+		xs[d], ys[d] = lv.x[j], lv.y[j]
+	}
+	kd := kdVisitOrder(xs, ys, 64)
+	newKey := make([]int32, n)
+	next := int32(0)
+	var lo []int32
+	for _, j := range posOf {
+		c := b.ownerCell[j]
+		if b.cellSeed[c] != j {
+			continue // a member: placed with its seed
+		}
+		newKey[j] = next
+		next++
+		if b.role[j] == roleCluster {
 			continue
 		}
-		j := posOfRank[rk]
-		c := ownerCell[j]
-		members := memItems[memStart[c]:memStart[c+1]]
-		wSeed := int64(g.w[j])
-		wSum := wSeed
-		for _, m := range members {
-			wSum += int64(g.w[m])
-		}
-		if wSum > wSeed && wSum >= minPoints {
-			if wSum > math.MaxInt32 {
-				return levelWork{}, mapcluster.Errorf(mapcluster.EInvalid, "a cluster of %d points exceeds the limit of %d", wSum, math.MaxInt32)
-			}
-			wx := int64(g.x[j]) * wSeed
-			wy := int64(g.y[j]) * wSeed
-			for _, m := range members {
-				wm := int64(g.w[m])
-				wx += int64(g.x[m]) * wm
-				wy += int64(g.y[m]) * wm
-			}
-			cx := int32(float64(wx) / float64(wSum))
-			cy := int32(float64(wy) / float64(wSum))
-			item := ix.addCluster(z, int64(rk), cx, cy, int32(wSum), cur.item[g.rank[j]], members, g, cur)
-			next.push(cx, cy, int32(wSum), item)
-			clusters++
-			continue
-		}
-		next.push(g.x[j], g.y[j], g.w[j], cur.item[rk])
-		if len(members) == 0 {
-			continue
-		}
-		// Too few points for a cluster: the members follow their seed, in the
-		// order supercluster's k-d tree lists them.
-		if kd == nil {
-			kd = kdVisitOrder(cur.x, cur.y, 64)
-		}
-		leftovers = leftovers[:0]
-		for _, m := range members {
-			leftovers = append(leftovers, g.rank[m])
-		}
-		slices.SortFunc(leftovers, func(a, b int32) int { return int(kd[a] - kd[b]) })
-		for _, lr := range leftovers {
-			next.push(cur.x[lr], cur.y[lr], cur.w[lr], cur.item[lr])
+		lo = lo[:0]
+		lo = append(lo, b.memItems[b.memStart[c]:b.memStart[c+1]]...)
+		slices.SortFunc(lo, func(p, q int32) int {
+			return int(kd[b.ranks.rank(lv.key[p])] - kd[b.ranks.rank(lv.key[q])])
+		})
+		for _, m := range lo {
+			newKey[m] = next
+			next++
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return levelWork{}, err
-	}
-	if clusters == 0 {
-		// supercluster keeps the previous order when no cluster forms, even
-		// when leftovers were reordered; so do we.
-		return cur, nil
-	}
-	return next, nil
+	b.ranks.reset(int(next))
+	return newKey
 }
 
-func growU8(s *[]uint8, n int) []uint8 {
-	if cap(*s) < n {
-		*s = make([]uint8, n)
+// coarsen turns the level into zoom z's items in the cells of zoom z-1:
+// cells of the next zoom are 2×2 blocks of the current ones, so each pair of
+// rows merges into one, clusters that moved out of their seed's cell are
+// sorted in, and each cell is put in rank order. role is nil when every item
+// is kept as it is; newKey, when set, replaces the order keys.
+func (b *builder) coarsen(role []uint8, newKey []int32) {
+	g := &b.g
+	lv := &g.lv
+	cellSeed := b.cellSeed
+	newShift := g.shift + 1
+	fine := g.fine
+	coarseKey := func(x, y int32) uint64 {
+		return uint64(fine.of(y)>>newShift)<<32 | uint64(fine.of(x)>>newShift)
 	}
-	*s = (*s)[:n]
-	return *s
+
+	// Gather the kept items, in cell order, as runs of one current row; set
+	// aside the clusters that left their seed's coarse cell.
+	src := &b.next
+	src.resize(lv.len())
+	ccol := growU32(&b.ccol, lv.len())
+	moved := &b.moved
+	moved.resize(0)
+	var movedKeys []uint64
+	runs := b.runs[:0]
+	m := 0
+	for c := range g.cellKey {
+		row := uint32(g.cellKey[c] >> 32)
+		cellCoarse := uint64(row>>1)<<32 | (g.cellKey[c]&0xffffffff)>>1
+		if len(runs) == 0 || runs[len(runs)-1].row != row {
+			if len(runs) > 0 {
+				runs[len(runs)-1].end = int32(m)
+			}
+			runs = append(runs, run{row: row, start: int32(m)})
+		}
+		for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
+			if role != nil && role[j] == roleDrop {
+				continue
+			}
+			key := lv.key[j]
+			if newKey != nil {
+				key = newKey[j]
+			}
+			if role != nil && role[j] == roleCluster && cellSeed[c] == j {
+				if ck := coarseKey(lv.x[j], lv.y[j]); ck != cellCoarse {
+					moved.x = append(moved.x, lv.x[j])
+					moved.y = append(moved.y, lv.y[j])
+					moved.w = append(moved.w, lv.w[j])
+					moved.key = append(moved.key, key)
+					moved.item = append(moved.item, lv.item[j])
+					movedKeys = append(movedKeys, ck)
+					continue
+				}
+			}
+			src.x[m], src.y[m], src.w[m], src.key[m], src.item[m] = lv.x[j], lv.y[j], lv.w[j], key, lv.item[j]
+			ccol[m] = uint32(g.cellKey[c]&0xffffffff) >> 1
+			m++
+		}
+	}
+	if len(runs) > 0 {
+		runs[len(runs)-1].end = int32(m)
+	}
+	b.runs = runs
+
+	// Merge row pairs into coarse rows, and the moved clusters in.
+	total := m + moved.len()
+	out := lv // reuse the current arrays as the destination
+	out.resize(total)
+	g.cellKey = g.cellKey[:0]
+	g.cellStart = g.cellStart[:0]
+	movedOrder := make([]int32, moved.len())
+	for i := range movedOrder {
+		movedOrder[i] = int32(i)
+	}
+	slices.SortFunc(movedOrder, func(p, q int32) int {
+		if movedKeys[p] != movedKeys[q] {
+			if movedKeys[p] < movedKeys[q] {
+				return -1
+			}
+			return 1
+		}
+		return int(moved.key[p] - moved.key[q])
+	})
+	mi := 0
+	w := 0
+	emit := func(ck uint64, from *level, i int) {
+		if len(g.cellKey) == 0 || g.cellKey[len(g.cellKey)-1] != ck {
+			g.cellKey = append(g.cellKey, ck)
+			g.cellStart = append(g.cellStart, int32(w))
+		}
+		out.set(w, from, i)
+		w++
+	}
+	// emitUpTo emits the moved clusters whose coarse key is below ck.
+	emitMovedBelow := func(ck uint64) {
+		for mi < len(movedOrder) && movedKeys[movedOrder[mi]] < ck {
+			emit(movedKeys[movedOrder[mi]], moved, int(movedOrder[mi]))
+			mi++
+		}
+	}
+	for ri := 0; ri < len(runs); ri++ {
+		a := runs[ri]
+		crow := uint64(a.row >> 1)
+		var bRun run
+		if a.row%2 == 0 && ri+1 < len(runs) && runs[ri+1].row == a.row+1 {
+			bRun = runs[ri+1]
+			ri++
+		}
+		i, j := int(a.start), int(bRun.start)
+		for i < int(a.end) || j < int(bRun.end) {
+			var p int
+			if j >= int(bRun.end) || (i < int(a.end) && ccol[i] <= ccol[j]) {
+				p = i
+				i++
+			} else {
+				p = j
+				j++
+			}
+			ck := crow<<32 | uint64(ccol[p])
+			emitMovedBelow(ck + 1)
+			emit(ck, src, p)
+		}
+	}
+	emitMovedBelow(math.MaxUint64)
+	g.cellStart = append(g.cellStart, int32(w))
+	g.shift = newShift
+
+	// Put each cell in rank order (cells that merged several fine cells).
+	for c := range g.cellKey {
+		lo, hi := int(g.cellStart[c]), int(g.cellStart[c+1])
+		if hi-lo < 2 {
+			continue
+		}
+		sorted := true
+		for k := lo + 1; k < hi; k++ {
+			if out.key[k] < out.key[k-1] {
+				sorted = false
+				break
+			}
+		}
+		if !sorted {
+			sortCell(out, lo, hi, src)
+		}
+	}
+}
+
+// sortCell sorts items [lo, hi) of l by order key, using tmp as scratch.
+func sortCell(l *level, lo, hi int, tmp *level) {
+	idx := make([]int, hi-lo)
+	for i := range idx {
+		idx[i] = lo + i
+	}
+	slices.SortFunc(idx, func(p, q int) int { return int(l.key[p] - l.key[q]) })
+	tmp.resize(max(tmp.len(), hi-lo))
+	for i, p := range idx {
+		tmp.set(i, l, p)
+	}
+	for i := range idx {
+		l.set(lo+i, tmp, i)
+	}
 }

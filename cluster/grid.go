@@ -6,25 +6,30 @@ import (
 	"sync"
 )
 
-// A grid buckets the items of one level into square cells of side about r/√2
-// fixed-point units, sorted row-major by cell and, within a cell, by rank (the
-// item's position in supercluster's visiting order). Neighbour look-ups walk
-// whole rows of cells: the cells of one row that lie within reach of a query
-// cell form one contiguous range of the sorted order, so a look-up costs one
-// range per row and no hashing.
+// The grid: at zoom z the items of level z+1 are bucketed into square cells
+// of side S·2^k fixed-point units, where k = maxZoom - z and S is the largest
+// integer with S·√2 < r(maxZoom). Since r doubles with every zoom out, the
+// cells of every zoom are at most r/√2 wide, so:
 //
-// Why a grid and not kdbush (supercluster's k-d tree): a level's grid is built
-// by one radix sort and queried with monotone cursors, where a k-d tree costs
-// a selection per node to build and a stack walk per query. Measured, this is
-// the difference between a 1x and a 20x Go port (see BENCHMARKS.md).
+//   - two items of one cell are within r of each other, and a cell holds at
+//     most one seed;
+//   - an item within r of another lies at most reach (usually 2) cells away;
+//   - the cells of zoom z-1 are exactly 2×2 blocks of the cells of zoom z, so
+//     the next level's order comes from a linear merge of row pairs, not a sort.
+//
+// Items are kept in row-major cell order, and by rank within a cell. The
+// cells of one row that lie within reach of a query cell form one contiguous
+// range, so a neighbour look-up costs one range per row and no hashing.
+//
+// Why a grid and not kdbush (supercluster's k-d tree): the grid is never
+// rebuilt from scratch, where a k-d tree costs a selection per node per zoom;
+// and a look-up is a few cursor moves, where a k-d query walks a stack.
 type grid struct {
-	cells cellSize
-	reach int32 // cells to scan on each side: every item within r is within reach cells
+	fine  fineCells
+	shift uint  // cell = fine cell >> shift
+	reach int32 // cells to scan on each side
 
-	// Items in cell order: their coordinates, weights and ranks are copied
-	// here so that scans touch contiguous memory.
-	x, y, w []int32
-	rank    []int32
+	lv level // the items, in cell order
 
 	// Cells in row-major order: cellKey[c] is (row << 32 | col) and the items
 	// of cell c are [cellStart[c], cellStart[c+1]).
@@ -32,78 +37,90 @@ type grid struct {
 	cellStart []int32
 }
 
-// cellSize maps a fixed-point coordinate to its cell index. Cells are
-// squares of side about r/sqrt2 (with a safety margin), so that two items of
-// one cell are always within r of each other, and an item within r of another
-// is at most two cells away.
-type cellSize struct {
-	inv float64 // 1 / side
+// level is one level's items, structure of arrays: fixed-point position,
+// weight (point count), order key and item number. The order key orders
+// items as supercluster visits them; it is the input index at the top level
+// and is kept by a seed's cluster, so only relative order is meaningful.
+type level struct {
+	x, y, w, key, item []int32
 }
 
-func newCellSize(r float64) cellSize {
-	side := math.Floor(r / math.Sqrt2 * 0.999)
-	if side < 1 {
-		side = 1
-	}
-	return cellSize{inv: 1 / side}
+func (l *level) len() int { return len(l.x) }
+
+func (l *level) resize(n int) {
+	l.x = growI32(&l.x, n)
+	l.y = growI32(&l.y, n)
+	l.w = growI32(&l.w, n)
+	l.key = growI32(&l.key, n)
+	l.item = growI32(&l.item, n)
 }
 
-func (cs cellSize) of(v int32) uint64 { return uint64(float64(v+coordOffset) * cs.inv) }
-
-// cellReach is how many cells away an item within r can lie.
-func cellReach(r float64, cs cellSize) int32 {
-	return int32(math.Ceil(r*cs.inv*1.000001)) + 0
+func (l *level) set(i int, src *level, j int) {
+	l.x[i], l.y[i], l.w[i], l.key[i], l.item[i] = src.x[j], src.y[j], src.w[j], src.key[j], src.item[j]
 }
 
 const coordOffset = 1 << 29 // moves fixed point [-2^29, 2^29] to [0, 2^30]
 
-// buildGrid sorts the items (given in rank order) into cells of size cs.
-// scratch buffers are reused between levels.
-func buildGrid(g *grid, xs, ys, ws []int32, cs cellSize, reach int32, sc *sortScratch, workers int) {
-	n := len(xs)
-	g.cells, g.reach = cs, reach
-	keys := growU64(&sc.keys, n)
-	var maxCol uint64
-	for i := range n {
-		c := cs.of(xs[i])
-		if c > maxCol {
-			maxCol = c
-		}
-		keys[i] = c
-	}
-	colBits := uint(bits.Len64(maxCol))
-	for i := range n {
-		keys[i] |= cs.of(ys[i]) << colBits
-	}
-	perm := radixSortPerm(keys, sc)
+// fineCells divides a fixed-point coordinate by the fine cell side S with a
+// multiply and a shift. With sh = 31 + ceil(log2 S) and mul = ceil(2^sh / S)
+// the quotient is exact for every value below 2^31 (Granlund and
+// Montgomery), and the product fits in 64 bits.
+type fineCells struct {
+	side uint64
+	mul  uint64
+	sh   uint
+}
 
-	g.x = growI32(&g.x, n)
-	g.y = growI32(&g.y, n)
-	g.w = growI32(&g.w, n)
-	g.rank = growI32(&g.rank, n)
-	gather(workers, n, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			p := perm[j]
-			g.x[j], g.y[j], g.w[j], g.rank[j] = xs[p], ys[p], ws[p], p
-		}
-	})
+func newFineCells(side uint64) fineCells {
+	l := uint(bits.Len64(side - 1)) // ceil(log2 side)
+	sh := 31 + l
+	num := uint64(1) << sh
+	mul := num / side
+	if mul*side != num {
+		mul++
+	}
+	return fineCells{side: side, mul: mul, sh: sh}
+}
+
+func (f fineCells) of(v int32) uint32 { return uint32(uint64(v+coordOffset) * f.mul >> f.sh) }
+
+// fineSide is the fine cell side for a radius r at maxZoom.
+func fineSide(r float64) uint64 {
+	s := math.Floor(r / math.Sqrt2 * 0.999)
+	if s < 1 {
+		return 1
+	}
+	return uint64(s)
+}
+
+// reachFor is how many cells of side S·2^shift an item within r can lie away.
+func reachFor(r float64, side uint64, shift uint) int32 {
+	w := float64(side) * math.Ldexp(1, int(shift))
+	return max(1, int32(math.Ceil(math.Floor(r)/w)))
+}
+
+func (g *grid) cellKeyOf(x, y int32) uint64 {
+	return uint64(g.fine.of(y)>>g.shift)<<32 | uint64(g.fine.of(x)>>g.shift)
+}
+
+// buildCells scans the items (already in cell order) into the cell table.
+func (g *grid) buildCells() {
 	g.cellKey = g.cellKey[:0]
 	g.cellStart = g.cellStart[:0]
 	prev := uint64(math.MaxUint64)
-	colMask := uint64(1)<<colBits - 1
-	for j := range perm {
-		if k := keys[j]; k != prev {
+	for j := range g.lv.x {
+		if k := g.cellKeyOf(g.lv.x[j], g.lv.y[j]); k != prev {
 			prev = k
-			g.cellKey = append(g.cellKey, (k>>colBits)<<32|k&colMask)
+			g.cellKey = append(g.cellKey, k)
 			g.cellStart = append(g.cellStart, int32(j))
 		}
 	}
-	g.cellStart = append(g.cellStart, int32(n))
+	g.cellStart = append(g.cellStart, int32(len(g.lv.x)))
 }
 
 // rowCursors finds, for a run of cells in increasing key order, the first
 // cell within reach on each of the 2*reach+1 rows around the current cell;
-// callers scan from there while keys stay at or below hiKey(i). Cursors only
+// callers scan from there while keys stay at or below hiKey. Cursors only
 // move forward, with a galloping search, so walking the cells of a grid in
 // order costs O(cells) per row in all and skipping cells is cheap.
 type rowCursors struct {
@@ -117,8 +134,7 @@ func newRowCursors(g *grid, fromCell int) *rowCursors {
 	n := int(2*g.reach + 1)
 	rc := &rowCursors{g: g, lo: make([]int, n), from: make([]int, n), hiKey: make([]uint64, n)}
 	if fromCell < len(g.cellKey) {
-		k := g.cellKey[fromCell]
-		row := int64(k >> 32)
+		row := int64(g.cellKey[fromCell] >> 32)
 		first := lowerBound(g.cellKey, uint64(max(row-int64(g.reach), 0))<<32)
 		for i := range rc.lo {
 			rc.lo[i] = first
@@ -142,9 +158,8 @@ func (rc *rowCursors) advance(c int) {
 		}
 		loKey := uint64(r)<<32 | uint64(max(col-int64(g.reach), 0))
 		rc.hiKey[i] = uint64(r)<<32 | uint64(col+int64(g.reach))
-		lo := min(rc.lo[i], len(keys))
+		lo := rc.lo[i]
 		if lo < len(keys) && keys[lo] < loKey {
-			// gallop, then binary search
 			step := 1
 			for lo+step < len(keys) && keys[lo+step] < loKey {
 				lo += step
@@ -170,17 +185,31 @@ func lowerBound(keys []uint64, k uint64) int {
 	return lo
 }
 
-// sortScratch holds the buffers of radixSortPerm between levels.
+// cellOf returns the cell of item position j.
+func (g *grid) cellOf(j int32) int32 {
+	lo, hi := 0, len(g.cellStart)-1
+	for lo < hi {
+		m := int(uint(lo+hi+1) >> 1)
+		if g.cellStart[m] <= j {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return int32(lo)
+}
+
+// sortScratch holds the buffers of radixSortPerm.
 type sortScratch struct {
-	keys, keys2 []uint64
+	keys2       []uint64
 	perm, perm2 []int32
 	counts      []int
 }
 
 // radixSortPerm sorts keys in place (LSD radix, 11-bit digits, stable) and
 // returns the permutation: perm[j] is the original index of the j-th key.
-// Stability keeps equal keys in index (rank) order. Digits that are the same
-// for every key are skipped.
+// Stability keeps equal keys in index order. Digits that are the same for
+// every key are skipped.
 func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 	n := len(keys)
 	perm := growI32(&sc.perm, n)
@@ -192,7 +221,7 @@ func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 		or |= k
 		and &= k
 	}
-	diff := or ^ and // bits that vary
+	diff := or ^ and
 	const digit = 11
 	const buckets = 1 << digit
 	if cap(sc.counts) < buckets {
@@ -233,37 +262,6 @@ func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 	return perm
 }
 
-func growI32(s *[]int32, n int) []int32 {
-	if cap(*s) < n {
-		*s = make([]int32, n)
-	}
-	*s = (*s)[:n]
-	return *s
-}
-
-func growU64(s *[]uint64, n int) []uint64 {
-	if cap(*s) < n {
-		*s = make([]uint64, n)
-	}
-	*s = (*s)[:n]
-	return *s
-}
-
-// cellOf returns the cell of item position j.
-func (g *grid) cellOf(j int32) int32 {
-	// cells are sorted by start; find the last cell starting at or before j
-	lo, hi := 0, len(g.cellStart)-1
-	for lo < hi {
-		m := int(uint(lo+hi+1) >> 1)
-		if g.cellStart[m] <= j {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
-	return int32(lo)
-}
-
 // gather runs fn over [0, n) split into one contiguous range per worker. It
 // is for loops whose iterations write disjoint slots, so the split never
 // changes the result.
@@ -282,4 +280,36 @@ func gather(workers, n int, fn func(lo, hi int)) {
 		}(lo, min(lo+step, n))
 	}
 	wg.Wait()
+}
+
+func growI32(s *[]int32, n int) []int32 {
+	if cap(*s) < n {
+		*s = make([]int32, n)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+func growU32(s *[]uint32, n int) []uint32 {
+	if cap(*s) < n {
+		*s = make([]uint32, n)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+func growU64(s *[]uint64, n int) []uint64 {
+	if cap(*s) < n {
+		*s = make([]uint64, n)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+func growU8(s *[]uint8, n int) []uint8 {
+	if cap(*s) < n {
+		*s = make([]uint8, n)
+	}
+	*s = (*s)[:n]
+	return *s
 }

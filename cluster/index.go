@@ -26,50 +26,64 @@ type Index struct {
 	cid        []int64 // id of each cluster
 	childStart []int32 // children of cluster c: childItems[childStart[c]:childStart[c+1]]
 	childItems []int32
-	zoomRange  map[int][2]int32 // clusters made at zoom z: cluster numbers [lo, hi), ids ascending
+	byZoom     map[int][]int32 // clusters made at zoom z, cluster numbers sorted by id
 
 	levels []levelIndex // by zoom - MinZoom; the last is the input points
 	aggs   *aggregator
 }
 
 type levelIndex struct {
-	cells cellSize
+	fine  fineCells
+	shift uint
 	items []int32 // item numbers sorted by grid cell (row-major), then rank
 }
 
-func (ix *Index) setLevel(z int, g *grid, items []int32) {
-	li := levelIndex{cells: g.cells, items: make([]int32, len(g.rank))}
-	gather(ix.opts.Workers, len(g.rank), func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			li.items[j] = items[g.rank[j]]
-		}
-	})
-	ix.levels[z-ix.opts.MinZoom] = li
+func (l *levelIndex) cell(x, y int32) (row, col uint32) {
+	return l.fine.of(y) >> l.shift, l.fine.of(x) >> l.shift
 }
 
-func (ix *Index) addCluster(z int, rank int64, cx, cy, w, seed int32, members []int32, g *grid, cur levelWork) int32 {
-	if len(ix.cid) == 0 {
+// setLevel records the items of zoom z, in the grid's cell order, for queries.
+func (ix *Index) setLevel(z int, g *grid) {
+	ix.levels[z-ix.opts.MinZoom] = levelIndex{fine: g.fine, shift: g.shift, items: slices.Clone(g.lv.item)}
+}
+
+// addCluster appends a cluster whose children are the seed item and the
+// items at the member positions of the current level.
+func (ix *Index) addCluster(id int64, cx, cy, w, seed int32, members, items []int32) {
+	if len(ix.childStart) == 0 {
 		ix.childStart = append(ix.childStart, 0)
-		ix.zoomRange = map[int][2]int32{}
 	}
-	cn := int32(len(ix.cid))
-	r := ix.zoomRange[z]
-	if r[1] == 0 {
-		r[0] = cn
-	}
-	r[1] = cn + 1
-	ix.zoomRange[z] = r
+	cn := len(ix.cid)
 	ix.x = append(ix.x, cx)
 	ix.y = append(ix.y, cy)
 	ix.cw = append(ix.cw, w)
-	ix.cid = append(ix.cid, rank<<ix.zoomBits+int64(z+1)+int64(ix.n))
+	ix.cid = append(ix.cid, id)
 	ix.childItems = append(ix.childItems, seed)
 	for _, m := range members {
-		ix.childItems = append(ix.childItems, cur.item[g.rank[m]])
+		ix.childItems = append(ix.childItems, items[m])
 	}
 	ix.childStart = append(ix.childStart, int32(len(ix.childItems)))
 	ix.aggs.add(ix, ix.childItems[ix.childStart[cn]:])
-	return int32(ix.n) + cn
+}
+
+// indexZoom indexes by id the clusters made at zoom z: numbers first.. .
+func (ix *Index) indexZoom(z int, first int32) {
+	nums := make([]int32, int32(len(ix.cid))-first)
+	for i := range nums {
+		nums[i] = first + int32(i)
+	}
+	slices.SortFunc(nums, func(a, b int32) int { return cmpInt64(ix.cid[a], ix.cid[b]) })
+	ix.byZoom[z] = nums
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func (ix *Index) finish() {
@@ -173,8 +187,8 @@ func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn fu
 	if minX > maxX || minY > maxY {
 		return
 	}
-	r0, r1 := lvl.cells.of(minY), lvl.cells.of(maxY)
-	c0, c1 := lvl.cells.of(minX), lvl.cells.of(maxX)
+	r0, c0 := lvl.cell(minX, minY)
+	r1, c1 := lvl.cell(maxX, maxY)
 	rows := int(r1 - r0 + 1)
 	if rows*(bitsLen(len(items))+1)*2 >= len(items) {
 		for _, it := range items {
@@ -184,8 +198,8 @@ func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn fu
 		}
 		return
 	}
-	key := func(it int32) (uint64, uint64) {
-		return lvl.cells.of(ix.y[it]), lvl.cells.of(ix.x[it])
+	key := func(it int32) (uint32, uint32) {
+		return lvl.cell(ix.x[it], ix.y[it])
 	}
 	for row := r0; row <= r1; row++ {
 		// first item at or after (row, c0)
@@ -273,16 +287,12 @@ func (ix *Index) clusterNumber(id int64) int {
 		return -1
 	}
 	zoom := int(rel&(1<<ix.zoomBits-1)) - 1
-	r, ok := ix.zoomRange[zoom]
-	if !ok {
-		return -1
-	}
-	ids := ix.cid[r[0]:r[1]]
-	i, found := slices.BinarySearch(ids, id)
+	nums := ix.byZoom[zoom]
+	i, found := slices.BinarySearchFunc(nums, id, func(c int32, id int64) int { return cmpInt64(ix.cid[c], id) })
 	if !found {
 		return -1
 	}
-	return int(r[0]) + i
+	return int(nums[i])
 }
 
 func errNoCluster(id int64) error {
