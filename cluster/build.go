@@ -78,7 +78,22 @@ type builder struct {
 	runs      []run
 	ccol      []uint32
 	clusters  []int32
+	outs      []chunkOut
+	nbrLo     []int32
+	nbrHi     []int32
+	nbrs      []int32
+	seq       []seqItem
 }
+
+// chunkOut is what step 1 finds in one chunk of rows.
+type chunkOut struct {
+	cells []int32   // dependent cells
+	nbrs  []int32   // their neighbour cells, back to back
+	items []seqItem // every item of a dependent cell
+}
+
+// seqItem is an item that the sequential step decides.
+type seqItem struct{ key, pos, cell int32 }
 
 // run is a stretch of the next level's items that lie in one row of the
 // current cells.
@@ -195,28 +210,36 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	cellSeed := growI32(&b.cellSeed, nc)
 
 	// 1. independent cell heads; dependent cells list their neighbour cells.
-	const chunk = 2048
-	nChunks := (nc + chunk - 1) / chunk
-	type chunkOut struct {
-		nbrs  []int32  // neighbour cells of dependent cells, back to back
-		offs  []int32  // offset of each dependent cell's neighbours in nbrs
-		items []uint64 // (key << 32 | position) of every item of a dependent cell
-		slot  map[int32]int32
+	g.buildRows()
+	bounds := g.rowChunks(2048)
+	nChunks := len(bounds) - 1
+	if len(b.outs) < nChunks {
+		b.outs = append(b.outs, make([]chunkOut, nChunks-len(b.outs))...)
 	}
-	outs := make([]chunkOut, nChunks)
+	outs := b.outs[:nChunks]
+	nbrLo := growI32(&b.nbrLo, nc)
+	nbrHi := growI32(&b.nbrHi, nc)
+	forCells := func(ch int, fn func(nr *neighbourRows, c int32)) {
+		nr := newNeighbourRows(g)
+		for ri := bounds[ch]; ri < bounds[ch+1]; ri++ {
+			nr.setRow(int(ri))
+			for c := g.rowFirst[ri]; c < g.rowFirst[ri+1]; c++ {
+				fn(nr, c)
+			}
+		}
+	}
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
-			first, last := ch*chunk, min((ch+1)*chunk, nc)
-			rc := newRowCursors(g, first)
 			o := &outs[ch]
-			for c := first; c < last; c++ {
-				rc.advance(c)
+			o.nbrs, o.items, o.cells = o.nbrs[:0], o.items[:0], o.cells[:0]
+			forCells(ch, func(nr *neighbourRows, c int32) {
 				p := g.cellStart[c]
 				px, py, pk := lv.x[p], lv.y[p], lv.key[p]
+				nr.advance(c)
 				dependent := false
 			scan:
-				for i := range rc.lo {
-					for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
+				for i, f := range nr.from {
+					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
 						if c2 == c {
 							continue
 						}
@@ -230,26 +253,23 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				}
 				if !dependent {
 					cellSeed[c] = p
-					continue
+					return
 				}
 				cellSeed[c] = -1
-				if o.slot == nil {
-					o.slot = map[int32]int32{}
-				}
-				o.slot[int32(c)] = int32(len(o.offs))
-				o.offs = append(o.offs, int32(len(o.nbrs)))
-				for i := range rc.lo {
-					for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
+				o.cells = append(o.cells, c)
+				nbrLo[c] = int32(len(o.nbrs))
+				for i, f := range nr.from {
+					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
 						if c2 != c {
-							o.nbrs = append(o.nbrs, int32(c2))
+							o.nbrs = append(o.nbrs, c2)
 						}
 					}
 				}
+				nbrHi[c] = int32(len(o.nbrs))
 				for q := p; q < g.cellStart[c+1]; q++ {
-					o.items = append(o.items, uint64(lv.key[q])<<32|uint64(q))
+					o.items = append(o.items, seqItem{key: lv.key[q], pos: q, cell: c})
 				}
-			}
-			o.offs = append(o.offs, int32(len(o.nbrs)))
+			})
 		}
 		return nil
 	})
@@ -258,66 +278,70 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	}
 
 	// 2. the sequential part: decide the items of dependent cells in rank order.
-	var seq []uint64
+	seq := b.seq[:0]
+	nbrs := b.nbrs[:0]
 	for ch := range outs {
+		base := int32(len(nbrs))
+		for _, c := range outs[ch].cells {
+			nbrLo[c] += base
+			nbrHi[c] += base
+		}
+		nbrs = append(nbrs, outs[ch].nbrs...)
 		seq = append(seq, outs[ch].items...)
 	}
-	slices.Sort(seq)
+	b.seq, b.nbrs = seq, nbrs
+	slices.SortFunc(seq, func(a, b seqItem) int { return int(a.key - b.key) })
 	for _, e := range seq {
-		q := int32(uint32(e))
-		c := g.cellOf(q)
+		c := e.cell
 		if cellSeed[c] >= 0 {
 			continue
 		}
-		o := &outs[int(c)/chunk]
-		k := o.slot[c]
-		qx, qy := lv.x[q], lv.y[q]
+		qx, qy := lv.x[e.pos], lv.y[e.pos]
 		covered := false
-		for _, c2 := range o.nbrs[o.offs[k]:o.offs[k+1]] {
+		for _, c2 := range nbrs[nbrLo[c]:nbrHi[c]] {
 			if s := cellSeed[c2]; s >= 0 && sqDist(qx, qy, lv.x[s], lv.y[s]) <= r2 {
 				covered = true
 				break
 			}
 		}
 		if !covered {
-			cellSeed[c] = q
+			cellSeed[c] = e.pos
 		}
 	}
 
 	// 3. owners: the seed of lowest rank within r.
 	ownerCell := growI32(&b.ownerCell, n)
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
+		var failed error
 		for ch := lo; ch < hi; ch++ {
-			first, last := ch*chunk, min((ch+1)*chunk, nc)
-			rc := newRowCursors(g, first)
-			for c := first; c < last; c++ {
+			forCells(ch, func(nr *neighbourRows, c int32) {
 				if g.cellStart[c+1]-g.cellStart[c] == 1 && cellSeed[c] == g.cellStart[c] {
-					ownerCell[cellSeed[c]] = int32(c) // a lone seed owns itself
-					continue
+					ownerCell[cellSeed[c]] = c // a lone seed owns itself
+					return
 				}
-				rc.advance(c)
+				nr.advance(c)
 				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
 					jx, jy := lv.x[j], lv.y[j]
 					best, bestKey := int32(-1), int32(math.MaxInt32)
-					for i := range rc.lo {
-						for c2, keys, hk := rc.from[i], g.cellKey, rc.hiKey[i]; c2 < len(keys) && keys[c2] <= hk; c2++ {
+					for i, f := range nr.from {
+						for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
 							q := cellSeed[c2]
 							if q < 0 {
 								continue
 							}
 							if lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
-								best, bestKey = int32(c2), lv.key[q]
+								best, bestKey = c2, lv.key[q]
 							}
 						}
 					}
 					if best < 0 {
-						return fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, lv.key[j])
+						failed = fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, lv.key[j])
 					}
 					ownerCell[j] = best
 				}
-			}
+			})
 		}
-		return nil
+		return failed
 	})
 	if err != nil {
 		return err

@@ -35,6 +35,9 @@ type grid struct {
 	// of cell c are [cellStart[c], cellStart[c+1]).
 	cellKey   []uint64
 	cellStart []int32
+	// Occupied rows: rowVal[i] is a row's value, its cells start at rowFirst[i].
+	rowVal   []uint32
+	rowFirst []int32
 }
 
 // level is one level's items, structure of arrays: fixed-point position,
@@ -118,57 +121,88 @@ func (g *grid) buildCells() {
 	g.cellStart = append(g.cellStart, int32(len(g.lv.x)))
 }
 
-// rowCursors finds, for a run of cells in increasing key order, the first
-// cell within reach on each of the 2*reach+1 rows around the current cell;
-// callers scan from there while keys stay at or below hiKey. Cursors only
-// move forward, with a galloping search, so walking the cells of a grid in
-// order costs O(cells) per row in all and skipping cells is cheap.
-type rowCursors struct {
-	g     *grid
-	lo    []int    // per row offset: the monotone cursor
-	from  []int    // per row offset: first cell to scan (len(cellKey) when none)
-	hiKey []uint64 // per row offset: last key within reach
-}
-
-func newRowCursors(g *grid, fromCell int) *rowCursors {
-	n := int(2*g.reach + 1)
-	rc := &rowCursors{g: g, lo: make([]int, n), from: make([]int, n), hiKey: make([]uint64, n)}
-	if fromCell < len(g.cellKey) {
-		row := int64(g.cellKey[fromCell] >> 32)
-		first := lowerBound(g.cellKey, uint64(max(row-int64(g.reach), 0))<<32)
-		for i := range rc.lo {
-			rc.lo[i] = first
+// rowIndex lists the occupied rows of a grid: row value and first cell.
+func (g *grid) buildRows() {
+	g.rowVal = g.rowVal[:0]
+	g.rowFirst = g.rowFirst[:0]
+	prev := uint32(math.MaxUint32)
+	for c, k := range g.cellKey {
+		if r := uint32(k >> 32); r != prev {
+			prev = r
+			g.rowVal = append(g.rowVal, r)
+			g.rowFirst = append(g.rowFirst, int32(c))
 		}
 	}
-	return rc
+	g.rowFirst = append(g.rowFirst, int32(len(g.cellKey)))
 }
 
-// advance positions the cursors for cell c. It must be called with
-// non-decreasing c.
-func (rc *rowCursors) advance(c int) {
-	g := rc.g
-	k := g.cellKey[c]
-	row, col := int64(k>>32), int64(k&0xffffffff)
-	keys := g.cellKey
-	for i := range rc.lo {
-		r := row + int64(i) - int64(g.reach)
-		if r < 0 {
-			rc.from[i] = len(keys) // a row above the world: nothing to scan
-			continue
+// rowChunks splits the rows into chunks of about size cells, returned as
+// row boundaries. It depends only on the grid, never on the worker count.
+func (g *grid) rowChunks(size int) []int32 {
+	bounds := []int32{0}
+	start := int32(0)
+	for ri := range g.rowVal {
+		if int(g.rowFirst[ri+1]-g.rowFirst[start]) >= size {
+			bounds = append(bounds, int32(ri+1))
+			start = int32(ri + 1)
 		}
-		loKey := uint64(r)<<32 | uint64(max(col-int64(g.reach), 0))
-		rc.hiKey[i] = uint64(r)<<32 | uint64(col+int64(g.reach))
-		lo := rc.lo[i]
-		if lo < len(keys) && keys[lo] < loKey {
-			step := 1
-			for lo+step < len(keys) && keys[lo+step] < loKey {
-				lo += step
-				step <<= 1
-			}
-			hi := min(lo+step, len(keys))
-			lo = lo + 1 + lowerBound(keys[lo+1:hi], loKey)
+	}
+	if bounds[len(bounds)-1] != int32(len(g.rowVal)) {
+		bounds = append(bounds, int32(len(g.rowVal)))
+	}
+	return bounds
+}
+
+// neighbourRows walks the cells of one row at a time and keeps, for each
+// occupied row within reach of it, a cursor at the first cell that can be
+// within reach of the current cell. Callers scan a row's cells from nr.from[i]
+// while their column is at most nr.hiCol. Rows are found once per row, and a
+// cursor only moves forward along its own row, so a sparse grid, where most
+// rows within reach are empty, costs little per cell.
+type neighbourRows struct {
+	g     *grid
+	from  []int32 // per occupied neighbour row: first cell to scan
+	end   []int32 // per occupied neighbour row: end of its cells
+	hiCol uint32
+}
+
+func newNeighbourRows(g *grid) *neighbourRows {
+	n := 2*g.reach + 1
+	return &neighbourRows{g: g, from: make([]int32, 0, n), end: make([]int32, 0, n)}
+}
+
+// setRow prepares the cursors for the cells of occupied row ri.
+func (nr *neighbourRows) setRow(ri int) {
+	g := nr.g
+	nr.from, nr.end = nr.from[:0], nr.end[:0]
+	row := int64(g.rowVal[ri])
+	lo := max(ri-int(g.reach), 0)
+	hi := min(ri+int(g.reach), len(g.rowVal)-1)
+	for k := lo; k <= hi; k++ {
+		if d := int64(g.rowVal[k]) - row; d >= -int64(g.reach) && d <= int64(g.reach) {
+			nr.from = append(nr.from, g.rowFirst[k])
+			nr.end = append(nr.end, g.rowFirst[k+1])
 		}
-		rc.lo[i], rc.from[i] = lo, lo
+	}
+}
+
+// advance moves the cursors to cell c, a cell of the current row, with c
+// non-decreasing between calls.
+func (nr *neighbourRows) advance(c int32) {
+	keys := nr.g.cellKey
+	col := uint32(keys[c])
+	reach := uint32(nr.g.reach)
+	loCol := uint32(0)
+	if col > reach {
+		loCol = col - reach
+	}
+	nr.hiCol = col + reach
+	for i, f := range nr.from {
+		e := nr.end[i]
+		for f < e && uint32(keys[f]) < loCol {
+			f++
+		}
+		nr.from[i] = f
 	}
 }
 
@@ -183,20 +217,6 @@ func lowerBound(keys []uint64, k uint64) int {
 		}
 	}
 	return lo
-}
-
-// cellOf returns the cell of item position j.
-func (g *grid) cellOf(j int32) int32 {
-	lo, hi := 0, len(g.cellStart)-1
-	for lo < hi {
-		m := int(uint(lo+hi+1) >> 1)
-		if g.cellStart[m] <= j {
-			lo = m
-		} else {
-			hi = m - 1
-		}
-	}
-	return int32(lo)
 }
 
 // sortScratch holds the buffers of radixSortPerm.
