@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -131,3 +132,5 @@ func jitter(cities *mapcluster.Points, n int) *mapcluster.Points {
 	}
 	return pts
 }
+
+func nanValue() float64 { return math.NaN() }
