@@ -234,6 +234,10 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			o.nbrs, o.items, o.cells = o.nbrs[:0], o.items[:0], o.cells[:0]
 			forCells(ch, func(nr *neighbourRows, c int32) {
 				p := g.cellStart[c]
+				if len(nr.from) == 1 && g.aloneInRow(c) {
+					cellSeed[c] = p // no other cell within reach: nothing can take it
+					return
+				}
 				px, py, pk := lv.x[p], lv.y[p], lv.key[p]
 				nr.advance(c)
 				dependent := false

@@ -186,6 +186,20 @@ func (nr *neighbourRows) setRow(ri int) {
 	}
 }
 
+// aloneInRow reports whether no other cell of c's row lies within reach of
+// it (cells of a row are sorted by column, so only the next ones can).
+func (g *grid) aloneInRow(c int32) bool {
+	k := g.cellKey[c]
+	reach := uint64(g.reach)
+	if c > 0 && g.cellKey[c-1]>>32 == k>>32 && k-g.cellKey[c-1] <= reach {
+		return false
+	}
+	if int(c)+1 < len(g.cellKey) && g.cellKey[c+1]>>32 == k>>32 && g.cellKey[c+1]-k <= reach {
+		return false
+	}
+	return true
+}
+
 // advance moves the cursors to cell c, a cell of the current row, with c
 // non-decreasing between calls.
 func (nr *neighbourRows) advance(c int32) {
