@@ -8,8 +8,9 @@
 package mapcluster
 
 // Progress receives the progress of a long-running stage. stage names the
-// work ("parse", "index", "cluster z12", ...), done and total count its units
-// (points, levels, tiles). total may be 0 when unknown. A Progress must be
+// work ("read", "cluster", "tile z5", ...), done and total count its units
+// (bytes read, zoom levels, quadtree nodes: each stage says which). total may
+// be 0 when unknown. A Progress must be
 // safe for concurrent use and cheap: engines call it from their workers.
 type Progress func(stage string, done, total int64)
 

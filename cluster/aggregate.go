@@ -163,7 +163,8 @@ func (a *aggregator) properties(ix *Index, cn int, props map[string]any) {
 		s := &a.specs[si]
 		switch s.Op {
 		case OpCount:
-			props[s.Name] = int(ix.cw[cn])
+			_, w, _ := ix.cluster(cn)
+			props[s.Name] = int(w)
 		case OpCategories:
 			m := make(map[string]int, s.catStart[cn+1]-s.catStart[cn])
 			for _, p := range s.catPairs[s.catStart[cn]:s.catStart[cn+1]] {

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 )
 
@@ -24,7 +26,11 @@ func BenchmarkBuildWorldCities(b *testing.B) {
 // engine's tests free of readers).
 func BenchmarkBuildJittered1M(b *testing.B) {
 	cities := loadLngLatCSV(b, worldCitiesPath)
-	pts := jitter(cities, 1_000_000)
+	n := 1_000_000
+	if s := os.Getenv("MAPCLUSTER_BENCH_POINTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	pts := jitter(cities, n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

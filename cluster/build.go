@@ -34,7 +34,6 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 		n:      n,
 		levels: make([]levelIndex, opts.MaxZoom-opts.MinZoom+2),
 		aggs:   aggs,
-		byZoom: map[int][]int32{},
 	}
 	ix.zoomBits = 5 // supercluster's layout; enough while maxZoom+1 < 32
 	if opts.MaxZoom+1 >= 32 {
@@ -81,19 +80,18 @@ type builder struct {
 	outs      []chunkOut
 	nbrLo     []int32
 	nbrHi     []int32
-	nbrs      []int32
 	seq       []seqItem
+	seqKeys   []uint64
 }
 
 // chunkOut is what step 1 finds in one chunk of rows.
 type chunkOut struct {
-	cells []int32   // dependent cells
-	nbrs  []int32   // their neighbour cells, back to back
+	nbrs  []int32   // neighbour cells of dependent cells, back to back
 	items []seqItem // every item of a dependent cell
 }
 
 // seqItem is an item that the sequential step decides.
-type seqItem struct{ key, pos, cell int32 }
+type seqItem struct{ key, pos, cell, chunk int32 }
 
 // run is a stretch of the next level's items that lie in one row of the
 // current cells.
@@ -141,6 +139,8 @@ func (b *builder) start(ctx context.Context) error {
 			lv.x[j], lv.y[j], lv.w[j], lv.key[j], lv.item[j] = ix.x[p], ix.y[p], 1, p, p
 		}
 	})
+	b.g.cellKey = make([]uint64, 0, n)
+	b.g.cellStart = make([]int32, 0, n+1)
 	b.g.buildCells()
 	return nil
 }
@@ -231,7 +231,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
-			o.nbrs, o.items, o.cells = o.nbrs[:0], o.items[:0], o.cells[:0]
+			o.nbrs, o.items = o.nbrs[:0], o.items[:0]
 			forCells(ch, func(nr *neighbourRows, c int32) {
 				p := g.cellStart[c]
 				if len(nr.from) == 1 && g.aloneInRow(c) {
@@ -260,18 +260,31 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					return
 				}
 				cellSeed[c] = -1
-				o.cells = append(o.cells, c)
+				// Keep only the neighbour cells that hold an item of lower rank
+				// within r of one of this cell's items: only those can hold a
+				// seed that takes one of them.
 				nbrLo[c] = int32(len(o.nbrs))
+				cEnd := g.cellStart[c+1]
 				for i, f := range nr.from {
 					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						if c2 != c {
-							o.nbrs = append(o.nbrs, c2)
+						if c2 == c {
+							continue
+						}
+					pairs:
+						for q := p; q < cEnd; q++ {
+							qx, qy, qk := lv.x[q], lv.y[q], lv.key[q]
+							for q2 := g.cellStart[c2]; q2 < g.cellStart[c2+1] && lv.key[q2] < qk; q2++ {
+								if sqDist(qx, qy, lv.x[q2], lv.y[q2]) <= r2 {
+									o.nbrs = append(o.nbrs, c2)
+									break pairs
+								}
+							}
 						}
 					}
 				}
 				nbrHi[c] = int32(len(o.nbrs))
-				for q := p; q < g.cellStart[c+1]; q++ {
-					o.items = append(o.items, seqItem{key: lv.key[q], pos: q, cell: c})
+				for q := p; q < cEnd; q++ {
+					o.items = append(o.items, seqItem{key: lv.key[q], pos: q, cell: c, chunk: int32(ch)})
 				}
 			})
 		}
@@ -283,26 +296,23 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 
 	// 2. the sequential part: decide the items of dependent cells in rank order.
 	seq := b.seq[:0]
-	nbrs := b.nbrs[:0]
 	for ch := range outs {
-		base := int32(len(nbrs))
-		for _, c := range outs[ch].cells {
-			nbrLo[c] += base
-			nbrHi[c] += base
-		}
-		nbrs = append(nbrs, outs[ch].nbrs...)
 		seq = append(seq, outs[ch].items...)
 	}
-	b.seq, b.nbrs = seq, nbrs
-	slices.SortFunc(seq, func(a, b seqItem) int { return int(a.key - b.key) })
-	for _, e := range seq {
+	b.seq = seq
+	keys := growU64(&b.seqKeys, len(seq))
+	for i, e := range seq {
+		keys[i] = uint64(e.key)
+	}
+	for _, i := range radixSortPerm(keys, &b.sort) {
+		e := seq[i]
 		c := e.cell
 		if cellSeed[c] >= 0 {
 			continue
 		}
 		qx, qy := lv.x[e.pos], lv.y[e.pos]
 		covered := false
-		for _, c2 := range nbrs[nbrLo[c]:nbrHi[c]] {
+		for _, c2 := range outs[e.chunk].nbrs[nbrLo[c]:nbrHi[c]] {
 			if s := cellSeed[c2]; s >= 0 && sqDist(qx, qy, lv.x[s], lv.y[s]) <= r2 {
 				covered = true
 				break
@@ -426,38 +436,50 @@ func (b *builder) formClusters(ctx context.Context, z int) error {
 	}
 
 	// The clusters, in cell order: position, weight, id, children.
-	nClusters := len(clusters)
-	cx := make([]int32, nClusters)
-	cy := make([]int32, nClusters)
-	cw := make([]int32, nClusters)
-	err := b.parallel(ctx, nClusters, 1024, func(lo, hi int) error {
+	m := len(clusters)
+	t := zoomClusters{
+		zoom: z, first: ix.nClusters,
+		x: make([]int32, m), y: make([]int32, m), w: make([]int32, m), id: make([]int64, m),
+		kidStart: make([]int32, m+1), byID: make([]int32, m),
+	}
+	for i, c := range clusters {
+		t.kidStart[i+1] = t.kidStart[i] + 1 + memStart[c+1] - memStart[c]
+	}
+	t.kids = make([]int32, t.kidStart[m])
+	zoomPart := int64(z+1) + int64(ix.n)
+	err := b.parallel(ctx, m, 1024, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			c := clusters[i]
 			s := cellSeed[c]
 			ws := int64(lv.w[s])
 			wx, wy, wsum := int64(lv.x[s])*ws, int64(lv.y[s])*ws, ws
-			for _, m := range memItems[memStart[c]:memStart[c+1]] {
-				wm := int64(lv.w[m])
-				wx += int64(lv.x[m]) * wm
-				wy += int64(lv.y[m]) * wm
+			kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
+			kids[0] = lv.item[s]
+			for k, mm := range memItems[memStart[c]:memStart[c+1]] {
+				wm := int64(lv.w[mm])
+				wx += int64(lv.x[mm]) * wm
+				wy += int64(lv.y[mm]) * wm
 				wsum += wm
+				kids[k+1] = lv.item[mm]
 			}
-			cx[i] = int32(float64(wx) / float64(wsum))
-			cy[i] = int32(float64(wy) / float64(wsum))
-			cw[i] = int32(wsum)
+			t.x[i] = int32(float64(wx) / float64(wsum))
+			t.y[i] = int32(float64(wy) / float64(wsum))
+			t.w[i] = int32(wsum)
+			t.id[i] = b.ranks.rank(lv.key[s])<<ix.zoomBits + zoomPart
+			t.byID[i] = int32(i)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	first := int32(len(ix.cid))
-	for i, c := range clusters {
-		s := cellSeed[c]
-		id := b.ranks.rank(lv.key[s])<<ix.zoomBits + int64(z+1) + int64(ix.n)
-		ix.addCluster(id, cx[i], cy[i], cw[i], lv.item[s], memItems[memStart[c]:memStart[c+1]], lv.item)
+	slices.SortFunc(t.byID, func(a, b int32) int { return cmpInt64(t.id[a], t.id[b]) })
+	ix.zc = append(ix.zc, t)
+	first := int32(ix.nClusters)
+	ix.nClusters += m
+	for i := range m {
+		ix.aggs.add(ix, t.kids[t.kidStart[i]:t.kidStart[i+1]])
 	}
-	ix.indexZoom(z, first)
 
 	var newKey []int32
 	if leftovers {
@@ -473,7 +495,7 @@ func (b *builder) formClusters(ctx context.Context, z int) error {
 	// The seeds' rows now hold their clusters.
 	for i, c := range clusters {
 		s := cellSeed[c]
-		lv.x[s], lv.y[s], lv.w[s], lv.item[s] = cx[i], cy[i], cw[i], first+int32(i)+int32(ix.n)
+		lv.x[s], lv.y[s], lv.w[s], lv.item[s] = t.x[i], t.y[i], t.w[i], first+int32(i)+int32(ix.n)
 	}
 	b.coarsen(role, newKey)
 	return ctx.Err()

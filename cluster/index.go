@@ -3,6 +3,7 @@ package cluster
 import (
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/mapcluster/mapcluster"
 )
@@ -20,13 +21,12 @@ type Index struct {
 	n        int
 	zoomBits uint
 
-	x, y []int32 // fixed-point position of every item
+	x, y []int32 // fixed-point position of every input point
 
-	cw         []int32 // point count of each cluster, by cluster number
-	cid        []int64 // id of each cluster
-	childStart []int32 // children of cluster c: childItems[childStart[c]:childStart[c+1]]
-	childItems []int32
-	byZoom     map[int][]int32 // clusters made at zoom z, cluster numbers sorted by id
+	// The clusters, one table per zoom in the order they were made (maxZoom
+	// first); cluster numbers run on from one table to the next.
+	zc        []zoomClusters
+	nClusters int
 
 	levels []levelIndex // by zoom - MinZoom; the last is the input points
 	aggs   *aggregator
@@ -42,38 +42,41 @@ func (l *levelIndex) cell(x, y int32) (row, col uint32) {
 	return l.fine.of(y) >> l.shift, l.fine.of(x) >> l.shift
 }
 
+// zoomClusters are the clusters made at one zoom, numbered from first.
+type zoomClusters struct {
+	zoom     int
+	first    int
+	x, y, w  []int32
+	id       []int64
+	kidStart []int32 // children of local cluster i: kids[kidStart[i]:kidStart[i+1]]
+	kids     []int32
+	byID     []int32 // local numbers sorted by id
+}
+
 // setLevel records the items of zoom z, in the grid's cell order, for queries.
 func (ix *Index) setLevel(z int, g *grid) {
 	ix.levels[z-ix.opts.MinZoom] = levelIndex{fine: g.fine, shift: g.shift, items: slices.Clone(g.lv.item)}
 }
 
-// addCluster appends a cluster whose children are the seed item and the
-// items at the member positions of the current level.
-func (ix *Index) addCluster(id int64, cx, cy, w, seed int32, members, items []int32) {
-	if len(ix.childStart) == 0 {
-		ix.childStart = append(ix.childStart, 0)
-	}
-	cn := len(ix.cid)
-	ix.x = append(ix.x, cx)
-	ix.y = append(ix.y, cy)
-	ix.cw = append(ix.cw, w)
-	ix.cid = append(ix.cid, id)
-	ix.childItems = append(ix.childItems, seed)
-	for _, m := range members {
-		ix.childItems = append(ix.childItems, items[m])
-	}
-	ix.childStart = append(ix.childStart, int32(len(ix.childItems)))
-	ix.aggs.add(ix, ix.childItems[ix.childStart[cn]:])
+// table returns the table holding cluster number cn and its index there.
+func (ix *Index) table(cn int) (*zoomClusters, int) {
+	i := sort.Search(len(ix.zc), func(i int) bool { return ix.zc[i].first > cn }) - 1
+	return &ix.zc[i], cn - ix.zc[i].first
 }
 
-// indexZoom indexes by id the clusters made at zoom z: numbers first.. .
-func (ix *Index) indexZoom(z int, first int32) {
-	nums := make([]int32, int32(len(ix.cid))-first)
-	for i := range nums {
-		nums[i] = first + int32(i)
+// pos returns the fixed-point position of an item.
+func (ix *Index) pos(item int32) (int32, int32) {
+	if int(item) < ix.n {
+		return ix.x[item], ix.y[item]
 	}
-	slices.SortFunc(nums, func(a, b int32) int { return cmpInt64(ix.cid[a], ix.cid[b]) })
-	ix.byZoom[z] = nums
+	t, i := ix.table(int(item) - ix.n)
+	return t.x[i], t.y[i]
+}
+
+// kids returns the children of cluster number cn, its point count and id.
+func (ix *Index) cluster(cn int) (kids []int32, count int32, id int64) {
+	t, i := ix.table(cn)
+	return t.kids[t.kidStart[i]:t.kidStart[i+1]], t.w[i], t.id[i]
 }
 
 func cmpInt64(a, b int64) int {
@@ -86,16 +89,7 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-func (ix *Index) finish() {
-	if ix.childStart == nil {
-		ix.childStart = []int32{0}
-	}
-	ix.cw = slices.Clip(ix.cw)
-	ix.cid = slices.Clip(ix.cid)
-	ix.childItems = slices.Clip(ix.childItems)
-	ix.x = slices.Clip(ix.x)
-	ix.y = slices.Clip(ix.y)
-}
+func (ix *Index) finish() {}
 
 // Options returns the options the index was built with, defaults filled in.
 func (ix *Index) Options() Options { return ix.opts }
@@ -104,7 +98,7 @@ func (ix *Index) Options() Options { return ix.opts }
 func (ix *Index) Points() *mapcluster.Points { return ix.pts }
 
 // NumClusters returns the number of clusters over all zooms.
-func (ix *Index) NumClusters() int { return len(ix.cid) }
+func (ix *Index) NumClusters() int { return ix.nClusters }
 
 // Feature is one item of a query result: a cluster or an input point.
 type Feature struct {
@@ -134,10 +128,10 @@ func (ix *Index) feature(item int32) Feature {
 	if int(item) < ix.n {
 		return Feature{ID: int64(item), Count: 1, Lng: ix.pts.Lng[item], Lat: ix.pts.Lat[item], item: item}
 	}
-	c := int(item) - ix.n
+	t, i := ix.table(int(item) - ix.n)
 	return Feature{
-		ID: ix.cid[c], Count: int(ix.cw[c]), item: item,
-		Lng: xLng(decode(ix.x[item])), Lat: yLat(decode(ix.y[item])),
+		ID: t.id[i], Count: int(t.w[i]), item: item,
+		Lng: xLng(decode(t.x[i])), Lat: yLat(decode(t.y[i])),
 	}
 }
 
@@ -181,7 +175,7 @@ func (ix *Index) AppendClusters(dst []Feature, bbox [4]float64, zoom int) []Feat
 func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn func(item int32)) {
 	items := lvl.items
 	in := func(it int32) bool {
-		x, y := ix.x[it], ix.y[it]
+		x, y := ix.pos(it)
 		return x >= minX && x <= maxX && y >= minY && y <= maxY
 	}
 	if minX > maxX || minY > maxY {
@@ -199,7 +193,7 @@ func (ix *Index) rangeQuery(lvl *levelIndex, minX, minY, maxX, maxY int32, fn fu
 		return
 	}
 	key := func(it int32) (uint32, uint32) {
-		return lvl.cell(ix.x[it], ix.y[it])
+		return lvl.cell(ix.pos(it))
 	}
 	for row := r0; row <= r1; row++ {
 		// first item at or after (row, c0)
@@ -256,7 +250,8 @@ func (ix *Index) Tile(z, x, y int) []TileFeature {
 			f := ix.feature(item)
 			var px, py float64
 			if f.IsCluster() {
-				px, py = decode(ix.x[item]), decode(ix.y[item])
+				x, y := ix.pos(item)
+				px, py = decode(x), decode(y)
 			} else {
 				px, py = lngX(f.Lng), latY(f.Lat)
 			}
@@ -287,12 +282,18 @@ func (ix *Index) clusterNumber(id int64) int {
 		return -1
 	}
 	zoom := int(rel&(1<<ix.zoomBits-1)) - 1
-	nums := ix.byZoom[zoom]
-	i, found := slices.BinarySearchFunc(nums, id, func(c int32, id int64) int { return cmpInt64(ix.cid[c], id) })
+	k := ix.opts.MaxZoom - zoom // tables run from maxZoom down, one per zoom with clusters
+	for k = min(k, len(ix.zc)-1); k >= 0 && ix.zc[k].zoom < zoom; k-- {
+	}
+	if k < 0 || ix.zc[k].zoom != zoom {
+		return -1
+	}
+	t := &ix.zc[k]
+	i, found := slices.BinarySearchFunc(t.byID, id, func(c int32, id int64) int { return cmpInt64(t.id[c], id) })
 	if !found {
 		return -1
 	}
-	return int(nums[i])
+	return t.first + int(t.byID[i])
 }
 
 func errNoCluster(id int64) error {
@@ -306,7 +307,7 @@ func (ix *Index) Children(id int64) ([]Feature, error) {
 	if c < 0 {
 		return nil, errNoCluster(id)
 	}
-	kids := ix.childItems[ix.childStart[c]:ix.childStart[c+1]]
+	kids, _, _ := ix.cluster(c)
 	out := make([]Feature, len(kids))
 	for i, it := range kids {
 		out[i] = ix.feature(it)
@@ -330,11 +331,12 @@ func (ix *Index) Leaves(id int64, limit, offset int) ([]Feature, error) {
 	skipped := 0
 	var walk func(c int) bool
 	walk = func(c int) bool {
-		for _, it := range ix.childItems[ix.childStart[c]:ix.childStart[c+1]] {
+		kids, _, _ := ix.cluster(c)
+		for _, it := range kids {
 			if int(it) >= ix.n {
 				cc := int(it) - ix.n
-				if w := int(ix.cw[cc]); skipped+w <= offset {
-					skipped += w
+				if _, w, _ := ix.cluster(cc); skipped+int(w) <= offset {
+					skipped += int(w)
 				} else if walk(cc) {
 					return true
 				}
@@ -362,7 +364,7 @@ func (ix *Index) ExpansionZoom(id int64) (int, error) {
 	}
 	z := int((id-int64(ix.n))&(1<<ix.zoomBits-1)) - 1
 	for z <= ix.opts.MaxZoom {
-		kids := ix.childItems[ix.childStart[c]:ix.childStart[c+1]]
+		kids, _, _ := ix.cluster(c)
 		z++
 		if len(kids) != 1 || int(kids[0]) < ix.n {
 			break
@@ -384,7 +386,8 @@ func (ix *Index) Bounds(id int64) ([4]float64, error) {
 	for len(stack) > 0 {
 		cc := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, it := range ix.childItems[ix.childStart[cc]:ix.childStart[cc+1]] {
+		kids, _, _ := ix.cluster(int(cc))
+		for _, it := range kids {
 			if int(it) >= ix.n {
 				stack = append(stack, it-int32(ix.n))
 				continue
