@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -68,26 +69,28 @@ type builder struct {
 	sort    sortScratch
 
 	// per-level scratch, reused
-	cellSeed  []int32
-	ownerCell []int32
-	memStart  []int32
-	memItems  []int32
-	scratch   []int32
-	role      []uint8
-	runs      []run
-	ccol      []uint32
-	clusters  []int32
-	outs      []chunkOut
-	nbrLo     []int32
-	nbrHi     []int32
-	seq       []seqItem
-	seqKeys   []uint64
+	cellSeed   []int32
+	ownerCell  []int32
+	hasMembers []uint32
+	scratch    []int32
+	role       []uint8
+	runs       []run
+	ccol       []uint32
+	clusters   []int32
+	outs       []chunkOut
+	nbrLo      []int32
+	nbrHi      []int32
+	seq        []seqItem
+	seqKeys    []uint64
 }
 
 // chunkOut is what step 1 finds in one chunk of rows.
 type chunkOut struct {
-	nbrs  []int32   // neighbour cells of dependent cells, back to back
-	items []seqItem // every item of a dependent cell
+	mem       []int32   // members of the seeds of groups, back to back
+	clusters  []group   // seeds that form a cluster
+	leftovers []group   // seeds too small to form one
+	nbrs      []int32   // neighbour cells of dependent cells, back to back
+	items     []seqItem // every item of a dependent cell
 }
 
 // seqItem is an item that the sequential step decides.
@@ -323,18 +326,27 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		}
 	}
 
-	// 3. owners: the seed of lowest rank within r.
+	// 3. owners: the seed of lowest rank within r; a seed that owns anything
+	// besides itself is flagged.
 	ownerCell := growI32(&b.ownerCell, n)
+	role := growU8(&b.role, n)
+	hasMembers := growU32(&b.hasMembers, nc)
+	clear(hasMembers)
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		var failed error
 		for ch := lo; ch < hi; ch++ {
 			forCells(ch, func(nr *neighbourRows, c int32) {
 				if g.cellStart[c+1]-g.cellStart[c] == 1 && cellSeed[c] == g.cellStart[c] {
 					ownerCell[cellSeed[c]] = c // a lone seed owns itself
+					role[cellSeed[c]] = roleKeep
 					return
 				}
 				nr.advance(c)
 				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
+					if cellSeed[c] == j {
+						ownerCell[j], role[j] = c, roleKeep
+						continue
+					}
 					jx, jy := lv.x[j], lv.y[j]
 					best, bestKey := int32(-1), int32(math.MaxInt32)
 					for i, f := range nr.from {
@@ -350,8 +362,12 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					}
 					if best < 0 {
 						failed = fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, lv.key[j])
+						continue
 					}
-					ownerCell[j] = best
+					ownerCell[j], role[j] = best, roleDrop
+					if atomic.LoadUint32(&hasMembers[best]) == 0 {
+						atomic.StoreUint32(&hasMembers[best], 1)
+					}
 				}
 			})
 		}
@@ -360,113 +376,118 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	if err != nil {
 		return err
 	}
-
-	// 4. members of each seed, grouped by the seed's cell, in cell order.
-	memStart := growI32(&b.memStart, nc+1)
-	clear(memStart)
-	for j := range n {
-		if oc := ownerCell[j]; cellSeed[oc] != int32(j) {
-			memStart[oc+1]++
-		}
-	}
-	for c := 1; c <= nc; c++ {
-		memStart[c] += memStart[c-1]
-	}
-	memItems := growI32(&b.memItems, int(memStart[nc]))
-	fill := growI32(&b.scratch, nc)
-	copy(fill, memStart[:nc])
-	for j := range n {
-		if oc := ownerCell[j]; cellSeed[oc] != int32(j) {
-			memItems[fill[oc]] = int32(j)
-			fill[oc]++
-		}
-	}
-	return b.formClusters(ctx, z)
+	return b.formClusters(ctx, z, forCells, outs)
 }
 
-// formClusters decides, for every seed with members, between a cluster and
+// group is a seed with members, found by formClusters.
+type group struct {
+	cell           int32
+	memLo, memHi   int32 // its members in chunkOut.mem
+	wx, wy, weight int64
+}
+
+// formClusters gathers the members of every seed that has any (from the
+// seed's own neighbourhood, in grid order), decides between a cluster and
 // leftovers, makes the clusters, and moves the level on to zoom z.
-func (b *builder) formClusters(ctx context.Context, z int) error {
+func (b *builder) formClusters(ctx context.Context, z int, forCells func(int, func(*neighbourRows, int32)), outs []chunkOut) error {
 	ix := b.ix
 	g := &b.g
 	lv := &g.lv
-	n, nc := lv.len(), len(g.cellKey)
-	cellSeed, memStart, memItems := b.cellSeed, b.memStart, b.memItems
+	cellSeed, ownerCell, role, hasMembers := b.cellSeed, b.ownerCell, b.role, b.hasMembers
 	minPoints := int64(ix.opts.MinPoints)
-	role := growU8(&b.role, n)
-	for j := range role {
-		role[j] = roleDrop
-	}
-	// Every seed keeps its place; members are dropped unless leftovers.
-	clusters := b.clusters[:0]
-	leftovers := false
-	for c := range nc {
-		s := cellSeed[c]
-		if s < 0 {
-			continue
+	var leftovers atomic.Bool
+	err := b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
+		for ch := lo; ch < hi; ch++ {
+			o := &outs[ch]
+			o.mem, o.clusters, o.leftovers = o.mem[:0], o.clusters[:0], o.leftovers[:0]
+			forCells(ch, func(nr *neighbourRows, c int32) {
+				if hasMembers[c] == 0 {
+					return
+				}
+				s := cellSeed[c]
+				ws := int64(lv.w[s])
+				gr := group{cell: c, memLo: int32(len(o.mem)), wx: int64(lv.x[s]) * ws, wy: int64(lv.y[s]) * ws, weight: ws}
+				nr.advance(c)
+				for i, f := range nr.from {
+					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
+						for j := g.cellStart[c2]; j < g.cellStart[c2+1]; j++ {
+							if ownerCell[j] == c && j != s {
+								o.mem = append(o.mem, j)
+								wm := int64(lv.w[j])
+								gr.wx += int64(lv.x[j]) * wm
+								gr.wy += int64(lv.y[j]) * wm
+								gr.weight += wm
+							}
+						}
+					}
+				}
+				gr.memHi = int32(len(o.mem))
+				if gr.weight > ws && gr.weight >= minPoints {
+					role[s] = roleCluster
+					o.clusters = append(o.clusters, gr)
+					return
+				}
+				for _, m := range o.mem[gr.memLo:gr.memHi] {
+					role[m] = roleKeep
+				}
+				o.leftovers = append(o.leftovers, gr)
+				leftovers.Store(true)
+			})
 		}
-		members := memItems[memStart[c]:memStart[c+1]]
-		role[s] = roleKeep
-		if len(members) == 0 {
-			continue
-		}
-		wSum := int64(lv.w[s])
-		for _, m := range members {
-			wSum += int64(lv.w[m])
-		}
-		if wSum > int64(lv.w[s]) && wSum >= minPoints {
-			if wSum > math.MaxInt32 {
-				return mapcluster.Errorf(mapcluster.EInvalid, "a cluster of %d points exceeds the limit of %d", wSum, math.MaxInt32)
-			}
-			role[s] = roleCluster
-			clusters = append(clusters, int32(c))
-			continue
-		}
-		leftovers = true
-		for _, m := range members {
-			role[m] = roleKeep
-		}
-	}
-	b.clusters = clusters
-	if len(clusters) == 0 {
-		// supercluster keeps the previous order when no cluster forms, even
-		// when leftovers were reordered; so do we.
-		b.coarsen(nil, nil)
-		return ctx.Err()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
-	// The clusters, in cell order: position, weight, id, children.
-	m := len(clusters)
+	// The table of this zoom's clusters, in grid order.
+	m := 0
+	base := make([]int, len(outs)+1)
+	for ch := range outs {
+		m += len(outs[ch].clusters)
+		base[ch+1] = m
+	}
+	if m == 0 {
+		// supercluster keeps the previous order when no cluster forms, even
+		// when leftovers were reordered; so do we.
+		b.coarsen(nil, nil, 0)
+		return ctx.Err()
+	}
 	t := zoomClusters{
 		zoom: z, first: ix.nClusters,
 		x: make([]int32, m), y: make([]int32, m), w: make([]int32, m), id: make([]int64, m),
 		kidStart: make([]int32, m+1), byID: make([]int32, m),
 	}
-	for i, c := range clusters {
-		t.kidStart[i+1] = t.kidStart[i] + 1 + memStart[c+1] - memStart[c]
+	i := 0
+	for ch := range outs {
+		for _, gr := range outs[ch].clusters {
+			if gr.weight > math.MaxInt32 {
+				return mapcluster.Errorf(mapcluster.EInvalid, "a cluster of %d points exceeds the limit of %d", gr.weight, math.MaxInt32)
+			}
+			t.kidStart[i+1] = t.kidStart[i] + 1 + gr.memHi - gr.memLo
+			i++
+		}
 	}
 	t.kids = make([]int32, t.kidStart[m])
 	zoomPart := int64(z+1) + int64(ix.n)
-	err := b.parallel(ctx, m, 1024, func(lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			c := clusters[i]
-			s := cellSeed[c]
-			ws := int64(lv.w[s])
-			wx, wy, wsum := int64(lv.x[s])*ws, int64(lv.y[s])*ws, ws
-			kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
-			kids[0] = lv.item[s]
-			for k, mm := range memItems[memStart[c]:memStart[c+1]] {
-				wm := int64(lv.w[mm])
-				wx += int64(lv.x[mm]) * wm
-				wy += int64(lv.y[mm]) * wm
-				wsum += wm
-				kids[k+1] = lv.item[mm]
+	first := int32(ix.nClusters) + int32(ix.n)
+	err = b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
+		for ch := lo; ch < hi; ch++ {
+			o := &outs[ch]
+			for k, gr := range o.clusters {
+				i := base[ch] + k
+				s := cellSeed[gr.cell]
+				kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
+				kids[0] = lv.item[s]
+				for q, mm := range o.mem[gr.memLo:gr.memHi] {
+					kids[q+1] = lv.item[mm]
+				}
+				t.x[i] = int32(float64(gr.wx) / float64(gr.weight))
+				t.y[i] = int32(float64(gr.wy) / float64(gr.weight))
+				t.w[i] = int32(gr.weight)
+				t.id[i] = b.ranks.rank(lv.key[s])<<ix.zoomBits + zoomPart
+				t.byID[i] = int32(i)
 			}
-			t.x[i] = int32(float64(wx) / float64(wsum))
-			t.y[i] = int32(float64(wy) / float64(wsum))
-			t.w[i] = int32(wsum)
-			t.id[i] = b.ranks.rank(lv.key[s])<<ix.zoomBits + zoomPart
-			t.byID[i] = int32(i)
 		}
 		return nil
 	})
@@ -475,29 +496,41 @@ func (b *builder) formClusters(ctx context.Context, z int) error {
 	}
 	slices.SortFunc(t.byID, func(a, b int32) int { return cmpInt64(t.id[a], t.id[b]) })
 	ix.zc = append(ix.zc, t)
-	first := int32(ix.nClusters)
 	ix.nClusters += m
 	for i := range m {
 		ix.aggs.add(ix, t.kids[t.kidStart[i]:t.kidStart[i+1]])
 	}
 
 	var newKey []int32
-	if leftovers {
-		newKey = b.renumber(z)
+	if leftovers.Load() {
+		lefts := map[int32][]int32{}
+		for ch := range outs {
+			for _, gr := range outs[ch].leftovers {
+				lefts[gr.cell] = outs[ch].mem[gr.memLo:gr.memHi]
+			}
+		}
+		newKey = b.renumber(lefts)
 	} else {
-		for _, c := range clusters {
-			for _, m := range memItems[memStart[c]:memStart[c+1]] {
-				b.ranks.clear(lv.key[m])
+		for ch := range outs {
+			for _, gr := range outs[ch].clusters {
+				for _, mm := range outs[ch].mem[gr.memLo:gr.memHi] {
+					b.ranks.clear(lv.key[mm])
+				}
 			}
 		}
 		b.ranks.rebuild()
 	}
-	// The seeds' rows now hold their clusters.
-	for i, c := range clusters {
-		s := cellSeed[c]
-		lv.x[s], lv.y[s], lv.w[s], lv.item[s] = t.x[i], t.y[i], t.w[i], first+int32(i)+int32(ix.n)
+	// The seeds' rows now hold their clusters; coarsen numbers them (in
+	// grid order, as the table) since the item array belongs to the index.
+	i = 0
+	for ch := range outs {
+		for _, gr := range outs[ch].clusters {
+			s := cellSeed[gr.cell]
+			lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
+			i++
+		}
 	}
-	b.coarsen(role, newKey)
+	b.coarsen(role, newKey, first)
 	return ctx.Err()
 }
 
@@ -505,7 +538,7 @@ func (b *builder) formClusters(ctx context.Context, z int) error {
 // the order: seeds in rank order, each followed by its leftover members in
 // the order supercluster's k-d tree lists them. It returns the new key of
 // every kept position and resets the rank set.
-func (b *builder) renumber(z int) []int32 {
+func (b *builder) renumber(lefts map[int32][]int32) []int32 {
 	g := &b.g
 	lv := &g.lv
 	n := lv.len()
@@ -533,8 +566,7 @@ func (b *builder) renumber(z int) []int32 {
 		if b.role[j] == roleCluster {
 			continue
 		}
-		lo = lo[:0]
-		lo = append(lo, b.memItems[b.memStart[c]:b.memStart[c+1]]...)
+		lo = append(lo[:0], lefts[c]...)
 		slices.SortFunc(lo, func(p, q int32) int {
 			return int(kd[b.ranks.rank(lv.key[p])] - kd[b.ranks.rank(lv.key[q])])
 		})
@@ -552,10 +584,9 @@ func (b *builder) renumber(z int) []int32 {
 // rows merges into one, clusters that moved out of their seed's cell are
 // sorted in, and each cell is put in rank order. role is nil when every item
 // is kept as it is; newKey, when set, replaces the order keys.
-func (b *builder) coarsen(role []uint8, newKey []int32) {
+func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
 	g := &b.g
 	lv := &g.lv
-	cellSeed := b.cellSeed
 	newShift := g.shift + 1
 	fine := g.fine
 	coarseKey := func(x, y int32) uint64 {
@@ -585,22 +616,24 @@ func (b *builder) coarsen(role []uint8, newKey []int32) {
 			if role != nil && role[j] == roleDrop {
 				continue
 			}
-			key := lv.key[j]
+			key, item := lv.key[j], lv.item[j]
 			if newKey != nil {
 				key = newKey[j]
 			}
-			if role != nil && role[j] == roleCluster && cellSeed[c] == j {
+			if role != nil && role[j] == roleCluster {
+				item = firstCluster
+				firstCluster++
 				if ck := coarseKey(lv.x[j], lv.y[j]); ck != cellCoarse {
 					moved.x = append(moved.x, lv.x[j])
 					moved.y = append(moved.y, lv.y[j])
 					moved.w = append(moved.w, lv.w[j])
 					moved.key = append(moved.key, key)
-					moved.item = append(moved.item, lv.item[j])
+					moved.item = append(moved.item, item)
 					movedKeys = append(movedKeys, ck)
 					continue
 				}
 			}
-			src.x[m], src.y[m], src.w[m], src.key[m], src.item[m] = lv.x[j], lv.y[j], lv.w[j], key, lv.item[j]
+			src.x[m], src.y[m], src.w[m], src.key[m], src.item[m] = lv.x[j], lv.y[j], lv.w[j], key, item
 			ccol[m] = uint32(g.cellKey[c]&0xffffffff) >> 1
 			m++
 		}
@@ -612,8 +645,10 @@ func (b *builder) coarsen(role []uint8, newKey []int32) {
 
 	// Merge row pairs into coarse rows, and the moved clusters in.
 	total := m + moved.len()
-	out := lv // reuse the current arrays as the destination
+	out := lv // reuse the current arrays as the destination, but for the
+	// items, which the index keeps for the level just done
 	out.resize(total)
+	out.item = make([]int32, total)
 	g.cellKey = g.cellKey[:0]
 	g.cellStart = g.cellStart[:0]
 	movedOrder := make([]int32, moved.len())

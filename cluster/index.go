@@ -55,7 +55,9 @@ type zoomClusters struct {
 
 // setLevel records the items of zoom z, in the grid's cell order, for queries.
 func (ix *Index) setLevel(z int, g *grid) {
-	ix.levels[z-ix.opts.MinZoom] = levelIndex{fine: g.fine, shift: g.shift, items: slices.Clone(g.lv.item)}
+	// The grid gives every level a fresh item array (see coarsen), so the
+	// index can keep it.
+	ix.levels[z-ix.opts.MinZoom] = levelIndex{fine: g.fine, shift: g.shift, items: g.lv.item}
 }
 
 // table returns the table holding cluster number cn and its index there.
