@@ -60,6 +60,8 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 }
 
 type builder struct {
+	zs      int // the highest zoom whose cells are S units wide (see start)
+	zoom    int // the zoom being computed
 	ix      *Index
 	workers int
 	ranks   *rankBits
@@ -107,9 +109,15 @@ type run struct {
 func (b *builder) start(ctx context.Context) error {
 	ix, n := b.ix, b.ix.n
 	o := ix.opts
-	rTop := zoomRadius(o.Radius, o.Extent, o.MaxZoom)
-	b.g.fine = newFineCells(fineSide(rTop))
-	b.g.shift = 0
+	// Cells double with every zoom out, from the highest zoom whose radius
+	// spans a cell of one unit (at higher zooms, unit cells hold only
+	// identical positions, which are always within r).
+	b.zs = o.MaxZoom
+	for b.zs > o.MinZoom && zoomRadius(o.Radius, o.Extent, b.zs)/math.Sqrt2*0.999 < 1 {
+		b.zs--
+	}
+	b.g.fine = newFineCells(fineSide(zoomRadius(o.Radius, o.Extent, b.zs)))
+	b.g.shift = b.shiftFor(o.MaxZoom)
 	ix.x = make([]int32, n)
 	ix.y = make([]int32, n)
 	err := b.parallel(ctx, n, 1<<14, func(lo, hi int) error {
@@ -147,6 +155,9 @@ func (b *builder) start(ctx context.Context) error {
 	b.g.buildCells()
 	return nil
 }
+
+// shiftFor is the cell shift of zoom z: cells are S·2^shift units wide.
+func (b *builder) shiftFor(z int) uint { return uint(max(0, b.zs-z)) }
 
 // parallel runs fn over [0, n) in chunks of about chunk, on at most
 // b.workers goroutines. Chunks never influence results: every caller writes
@@ -201,7 +212,8 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	ix := b.ix
 	o := ix.opts
 	g := &b.g
-	g.shift = uint(o.MaxZoom - z)
+	b.zoom = z
+	g.shift = b.shiftFor(z)
 	r := zoomRadius(o.Radius, o.Extent, z)
 	g.reach = reachFor(r, g.fine.side, g.shift)
 	ix.setLevel(z+1, g)
@@ -587,7 +599,8 @@ func (b *builder) renumber(lefts map[int32][]int32) []int32 {
 func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
 	g := &b.g
 	lv := &g.lv
-	newShift := g.shift + 1
+	newShift := b.shiftFor(b.zoom - 1)
+	delta := newShift - g.shift // 1, or 0 while cells stay one unit wide
 	fine := g.fine
 	coarseKey := func(x, y int32) uint64 {
 		return uint64(fine.of(y)>>newShift)<<32 | uint64(fine.of(x)>>newShift)
@@ -605,7 +618,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
 	m := 0
 	for c := range g.cellKey {
 		row := uint32(g.cellKey[c] >> 32)
-		cellCoarse := uint64(row>>1)<<32 | (g.cellKey[c]&0xffffffff)>>1
+		cellCoarse := uint64(row>>delta)<<32 | (g.cellKey[c]&0xffffffff)>>delta
 		if len(runs) == 0 || runs[len(runs)-1].row != row {
 			if len(runs) > 0 {
 				runs[len(runs)-1].end = int32(m)
@@ -634,7 +647,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
 				}
 			}
 			src.x[m], src.y[m], src.w[m], src.key[m], src.item[m] = lv.x[j], lv.y[j], lv.w[j], key, item
-			ccol[m] = uint32(g.cellKey[c]&0xffffffff) >> 1
+			ccol[m] = uint32(g.cellKey[c]&0xffffffff) >> delta
 			m++
 		}
 	}
@@ -683,9 +696,9 @@ func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
 	}
 	for ri := 0; ri < len(runs); ri++ {
 		a := runs[ri]
-		crow := uint64(a.row >> 1)
+		crow := uint64(a.row >> delta)
 		var bRun run
-		if a.row%2 == 0 && ri+1 < len(runs) && runs[ri+1].row == a.row+1 {
+		if delta == 1 && a.row%2 == 0 && ri+1 < len(runs) && runs[ri+1].row == a.row+1 {
 			bRun = runs[ri+1]
 			ri++
 		}

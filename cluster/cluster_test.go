@@ -184,3 +184,50 @@ func TestQueries(t *testing.T) {
 		t.Errorf("Abbreviate: %v %v %v", Abbreviate(999), Abbreviate(1234), Abbreviate(15432))
 	}
 }
+
+// With maxZoom 31 and above supercluster's 32-bit ids overflow (the zoom no
+// longer fits in 5 bits); ours take a sixth bit and stay unique and usable.
+func TestHighMaxZoomIDs(t *testing.T) {
+	t.Parallel()
+	pts := syntheticPoints(5000, 5)
+	// exact duplicates cluster even at the highest zooms
+	for i := range 50 {
+		pts.Append(pts.Lng[i], pts.Lat[i])
+	}
+	for _, maxZoom := range []int{30, 31, 40, 62} {
+		ix, err := Build(context.Background(), pts, Options{MaxZoom: maxZoom})
+		if err != nil {
+			t.Fatalf("maxZoom %d: %v", maxZoom, err)
+		}
+		seen := map[int64]bool{}
+		for z := 0; z <= maxZoom+1; z += max(1, maxZoom/10) {
+			for _, f := range ix.Clusters([4]float64{-180, -90, 180, 90}, z) {
+				if !f.IsCluster() {
+					continue
+				}
+				kids, err := ix.Children(f.ID)
+				if err != nil {
+					t.Fatalf("maxZoom %d: Children(%d) at z%d: %v", maxZoom, f.ID, z, err)
+				}
+				total := 0
+				for _, k := range kids {
+					total += k.Count
+				}
+				if total != f.Count || f.ID <= int64(pts.Len()) {
+					t.Fatalf("maxZoom %d: cluster %d counts %d, its children %d", maxZoom, f.ID, f.Count, total)
+				}
+				seen[f.ID] = true
+			}
+		}
+		if ez, err := ix.ExpansionZoom(firstID(seen)); err != nil || ez > maxZoom+1 {
+			t.Errorf("maxZoom %d: expansion zoom %d, %v", maxZoom, ez, err)
+		}
+	}
+}
+
+func firstID(m map[int64]bool) int64 {
+	for id := range m {
+		return id
+	}
+	return -1
+}

@@ -152,6 +152,8 @@ func TestConformanceSupercluster(t *testing.T) {
 		{"world-cities/minzoom3-extent256-minpoints3", worldCitiesPath, Options{MinZoom: 3, MaxZoom: 14, MinPoints: 3, Radius: 50, Extent: 256}},
 		{"synthetic/defaults", synth, DefaultOptions()},
 		{"synthetic/r80-minpoints4", synth, Options{MinZoom: 0, MaxZoom: 18, MinPoints: 4, Radius: 80, Extent: 512}},
+		// at maxZoom 30 the radius is under one fixed-point unit: cells stay one unit wide
+		{"synthetic/maxzoom30", synth, Options{MinZoom: 0, MaxZoom: 30, MinPoints: 2, Radius: 40, Extent: 512}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
