@@ -275,25 +275,16 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					return
 				}
 				cellSeed[c] = -1
-				// Keep only the neighbour cells that hold an item of lower rank
-				// within r of one of this cell's items: only those can hold a
-				// seed that takes one of them.
+				// Keep only the neighbour cells whose lowest-ranked item ranks
+				// below this cell's last: only those can hold a seed that takes
+				// one of this cell's items (the sequential step checks distances).
 				nbrLo[c] = int32(len(o.nbrs))
 				cEnd := g.cellStart[c+1]
+				lastKey := lv.key[cEnd-1]
 				for i, f := range nr.from {
 					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						if c2 == c {
-							continue
-						}
-					pairs:
-						for q := p; q < cEnd; q++ {
-							qx, qy, qk := lv.x[q], lv.y[q], lv.key[q]
-							for q2 := g.cellStart[c2]; q2 < g.cellStart[c2+1] && lv.key[q2] < qk; q2++ {
-								if sqDist(qx, qy, lv.x[q2], lv.y[q2]) <= r2 {
-									o.nbrs = append(o.nbrs, c2)
-									break pairs
-								}
-							}
+						if c2 != c && lv.key[g.cellStart[c2]] < lastKey {
+							o.nbrs = append(o.nbrs, c2)
 						}
 					}
 				}
