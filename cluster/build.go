@@ -67,23 +67,19 @@ type builder struct {
 	ranks   *rankBits
 	g       grid // the current level, in cell order
 	next    level
-	moved   level
 	sort    sortScratch
 
 	// per-level scratch, reused
 	cellSeed   []int32
 	ownerCell  []int32
 	hasMembers []uint32
-	scratch    []int32
 	role       []uint8
-	runs       []run
-	ccol       []uint32
-	clusters   []int32
 	outs       []chunkOut
 	nbrLo      []int32
 	nbrHi      []int32
 	seq        []seqItem
 	seqKeys    []uint64
+	groups     []groupOut
 }
 
 // chunkOut is what step 1 finds in one chunk of rows.
@@ -97,13 +93,6 @@ type chunkOut struct {
 
 // seqItem is an item that the sequential step decides.
 type seqItem struct{ key, pos, cell, chunk int32 }
-
-// run is a stretch of the next level's items that lie in one row of the
-// current cells.
-type run struct {
-	row        uint32
-	start, end int32
-}
 
 // start projects the points and sorts them into the grid of maxZoom.
 func (b *builder) start(ctx context.Context) error {
@@ -453,7 +442,7 @@ func (b *builder) formClusters(ctx context.Context, z int, forCells func(int, fu
 	if m == 0 {
 		// supercluster keeps the previous order when no cluster forms, even
 		// when leftovers were reordered; so do we.
-		b.coarsen(nil, nil, 0)
+		b.coarsen(nil, nil, nil, 0)
 		return ctx.Err()
 	}
 	t := zoomClusters{
@@ -533,7 +522,13 @@ func (b *builder) formClusters(ctx context.Context, z int, forCells func(int, fu
 			i++
 		}
 	}
-	b.coarsen(role, newKey, first)
+	seeds := make([]int32, 0, m)
+	for ch := range outs {
+		for _, gr := range outs[ch].clusters {
+			seeds = append(seeds, cellSeed[gr.cell])
+		}
+	}
+	b.coarsen(role, newKey, seeds, first)
 	return ctx.Err()
 }
 
@@ -583,11 +578,14 @@ func (b *builder) renumber(lefts map[int32][]int32) []int32 {
 }
 
 // coarsen turns the level into zoom z's items in the cells of zoom z-1:
-// cells of the next zoom are 2×2 blocks of the current ones, so each pair of
-// rows merges into one, clusters that moved out of their seed's cell are
-// sorted in, and each cell is put in rank order. role is nil when every item
-// is kept as it is; newKey, when set, replaces the order keys.
-func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
+// cells of the next zoom are 2×2 blocks of the current ones (or the same
+// cells while they stay one unit wide), so each pair of rows merges into one,
+// and clusters that moved out of their seed's cell are merged in. Groups of
+// coarse rows are merged in parallel, each into its own range of the output.
+// role is nil when every item is kept as it is; clusterSeeds are the seeds of
+// this zoom's clusters in grid order, numbered from firstCluster; newKey, when
+// set, replaces the order keys.
+func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, firstCluster int32) {
 	g := &b.g
 	lv := &g.lv
 	newShift := b.shiftFor(b.zoom - 1)
@@ -596,153 +594,268 @@ func (b *builder) coarsen(role []uint8, newKey []int32, firstCluster int32) {
 	coarseKey := func(x, y int32) uint64 {
 		return uint64(fine.of(y)>>newShift)<<32 | uint64(fine.of(x)>>newShift)
 	}
+	keyOf := func(j int32) int32 {
+		if newKey != nil {
+			return newKey[j]
+		}
+		return lv.key[j]
+	}
 
-	// Gather the kept items, in cell order, as runs of one current row; set
-	// aside the clusters that left their seed's coarse cell.
-	src := &b.next
-	src.resize(lv.len())
-	ccol := growU32(&b.ccol, lv.len())
-	moved := &b.moved
-	moved.resize(0)
-	var movedKeys []uint64
-	runs := b.runs[:0]
-	m := 0
-	for c := range g.cellKey {
-		row := uint32(g.cellKey[c] >> 32)
-		cellCoarse := uint64(row>>delta)<<32 | (g.cellKey[c]&0xffffffff)>>delta
-		if len(runs) == 0 || runs[len(runs)-1].row != row {
-			if len(runs) > 0 {
-				runs[len(runs)-1].end = int32(m)
-			}
-			runs = append(runs, run{row: row, start: int32(m)})
-		}
-		for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
-			if role != nil && role[j] == roleDrop {
-				continue
-			}
-			key, item := lv.key[j], lv.item[j]
-			if newKey != nil {
-				key = newKey[j]
-			}
-			if role != nil && role[j] == roleCluster {
-				item = firstCluster
-				firstCluster++
-				if ck := coarseKey(lv.x[j], lv.y[j]); ck != cellCoarse {
-					moved.x = append(moved.x, lv.x[j])
-					moved.y = append(moved.y, lv.y[j])
-					moved.w = append(moved.w, lv.w[j])
-					moved.key = append(moved.key, key)
-					moved.item = append(moved.item, item)
-					movedKeys = append(movedKeys, ck)
-					continue
-				}
-			}
-			src.x[m], src.y[m], src.w[m], src.key[m], src.item[m] = lv.x[j], lv.y[j], lv.w[j], key, item
-			ccol[m] = uint32(g.cellKey[c]&0xffffffff) >> delta
-			m++
+	// Clusters whose centre left the coarse cell of their seed.
+	var moved []int32 // indices into clusterSeeds
+	var movedKey []uint64
+	isMoved := make([]bool, len(clusterSeeds))
+	for i, s := range clusterSeeds {
+		c := g.cellOfPos(s)
+		k := g.cellKey[c]
+		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(uint32(k>>32)>>delta)<<32|(k&0xffffffff)>>delta {
+			moved = append(moved, int32(i))
+			isMoved[i] = true
 		}
 	}
-	if len(runs) > 0 {
-		runs[len(runs)-1].end = int32(m)
+	movedKey = make([]uint64, len(moved))
+	for k, i := range moved {
+		s := clusterSeeds[i]
+		movedKey[k] = coarseKey(lv.x[s], lv.y[s])
 	}
-	b.runs = runs
-
-	// Merge row pairs into coarse rows, and the moved clusters in.
-	total := m + moved.len()
-	out := lv // reuse the current arrays as the destination, but for the
-	// items, which the index keeps for the level just done
-	out.resize(total)
-	out.item = make([]int32, total)
-	g.cellKey = g.cellKey[:0]
-	g.cellStart = g.cellStart[:0]
-	movedOrder := make([]int32, moved.len())
-	for i := range movedOrder {
-		movedOrder[i] = int32(i)
+	order := make([]int, len(moved))
+	for i := range order {
+		order[i] = i
 	}
-	slices.SortFunc(movedOrder, func(p, q int32) int {
-		if movedKeys[p] != movedKeys[q] {
-			if movedKeys[p] < movedKeys[q] {
-				return -1
-			}
-			return 1
+	slices.SortFunc(order, func(p, q int) int {
+		if movedKey[p] != movedKey[q] {
+			return cmpUint64(movedKey[p], movedKey[q])
 		}
-		return int(moved.key[p] - moved.key[q])
+		return int(keyOf(clusterSeeds[moved[p]]) - keyOf(clusterSeeds[moved[q]]))
 	})
-	mi := 0
-	w := 0
-	emit := func(ck uint64, from *level, i int) {
-		if len(g.cellKey) == 0 || g.cellKey[len(g.cellKey)-1] != ck {
-			g.cellKey = append(g.cellKey, ck)
-			g.cellStart = append(g.cellStart, int32(w))
-		}
-		out.set(w, from, i)
-		w++
+
+	// Coarse rows: the fine rows they merge and the moved clusters they get.
+	type coarseRow struct {
+		row        uint32
+		a, b       int32 // fine row indices, -1 when absent
+		mLo, mHi   int32 // moved clusters, positions in order
+		count, out int32 // items, first output position
 	}
-	// emitUpTo emits the moved clusters whose coarse key is below ck.
-	emitMovedBelow := func(ck uint64) {
-		for mi < len(movedOrder) && movedKeys[movedOrder[mi]] < ck {
-			emit(movedKeys[movedOrder[mi]], moved, int(movedOrder[mi]))
+	var rows []coarseRow
+	mi := 0
+	for ri := 0; ri < len(g.rowVal) || mi < len(order); {
+		var cr coarseRow
+		switch {
+		case ri < len(g.rowVal) && (mi >= len(order) || uint64(g.rowVal[ri]>>delta) <= movedKey[order[mi]]>>32):
+			cr = coarseRow{row: g.rowVal[ri] >> delta, a: int32(ri), b: -1}
+			ri++
+			if delta == 1 && ri < len(g.rowVal) && g.rowVal[ri]>>1 == cr.row {
+				cr.b = int32(ri)
+				ri++
+			}
+		default:
+			cr = coarseRow{row: uint32(movedKey[order[mi]] >> 32), a: -1, b: -1}
+		}
+		cr.mLo = int32(mi)
+		for mi < len(order) && uint32(movedKey[order[mi]]>>32) == cr.row {
 			mi++
 		}
+		cr.mHi = int32(mi)
+		rows = append(rows, cr)
 	}
-	for ri := 0; ri < len(runs); ri++ {
-		a := runs[ri]
-		crow := uint64(a.row >> delta)
-		var bRun run
-		if delta == 1 && a.row%2 == 0 && ri+1 < len(runs) && runs[ri+1].row == a.row+1 {
-			bRun = runs[ri+1]
-			ri++
-		}
-		i, j := int(a.start), int(bRun.start)
-		for i < int(a.end) || j < int(bRun.end) {
-			var p int
-			if j >= int(bRun.end) || (i < int(a.end) && ccol[i] <= ccol[j]) {
-				p = i
-				i++
-			} else {
-				p = j
-				j++
-			}
-			ck := crow<<32 | uint64(ccol[p])
-			emitMovedBelow(ck + 1)
-			emit(ck, src, p)
-		}
-	}
-	emitMovedBelow(math.MaxUint64)
-	g.cellStart = append(g.cellStart, int32(w))
-	g.shift = newShift
 
-	// Put each cell in rank order (cells that merged several fine cells).
-	for c := range g.cellKey {
-		lo, hi := int(g.cellStart[c]), int(g.cellStart[c+1])
-		if hi-lo < 2 {
-			continue
+	kept := func(j int32) bool {
+		if role == nil {
+			return true
 		}
-		sorted := true
-		for k := lo + 1; k < hi; k++ {
-			if out.key[k] < out.key[k-1] {
-				sorted = false
-				break
+		switch role[j] {
+		case roleDrop:
+			return false
+		case roleCluster:
+			i, _ := slices.BinarySearch(clusterSeeds, j)
+			return !isMoved[i]
+		}
+		return true
+	}
+	countRow := func(ri int32) int32 {
+		if ri < 0 {
+			return 0
+		}
+		lo, hi := g.cellStart[g.rowFirst[ri]], g.cellStart[g.rowFirst[ri+1]]
+		if role == nil {
+			return hi - lo
+		}
+		n := int32(0)
+		for j := lo; j < hi; j++ {
+			if kept(j) {
+				n++
 			}
 		}
-		if !sorted {
-			sortCell(out, lo, hi, src)
-		}
+		return n
 	}
+	gather(b.workers, len(rows), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			rows[i].count = countRow(rows[i].a) + countRow(rows[i].b) + rows[i].mHi - rows[i].mLo
+		}
+	})
+	total := int32(0)
+	for i := range rows {
+		rows[i].out = total
+		total += rows[i].count
+	}
+
+	// Groups of coarse rows, merged in parallel.
+	var bounds []int
+	for i, acc := 0, int32(0); i < len(rows); i++ {
+		if i == 0 || acc >= 4096 {
+			bounds = append(bounds, i)
+			acc = 0
+		}
+		acc += rows[i].count
+	}
+	bounds = append(bounds, len(rows))
+	if cap(b.groups) < len(bounds)-1 {
+		b.groups = append(b.groups[:cap(b.groups)], make([]groupOut, len(bounds)-1-cap(b.groups))...)
+	}
+	groups := b.groups[:len(bounds)-1]
+	for gi := range groups {
+		groups[gi].cellKey, groups[gi].cellStart, groups[gi].unsorted = groups[gi].cellKey[:0], groups[gi].cellStart[:0], groups[gi].unsorted[:0]
+	}
+	out := &b.next
+	out.resize(int(total))
+	out.item = make([]int32, total) // fresh: the index keeps the old one
+	var clusterItem = func(j int32) int32 {
+		i, _ := slices.BinarySearch(clusterSeeds, j)
+		return firstCluster + int32(i)
+	}
+	_ = b.parallel(context.Background(), len(groups), 1, func(glo, ghi int) error {
+		for gi := glo; gi < ghi; gi++ {
+			gr := &groups[gi]
+			for ri := bounds[gi]; ri < bounds[gi+1]; ri++ {
+				cr := rows[ri]
+				w := cr.out
+				emit := func(ck uint64, x, y, wt, key, item int32) {
+					n := len(gr.cellKey)
+					if n == 0 || gr.cellKey[n-1] != ck {
+						gr.cellKey = append(gr.cellKey, ck)
+						gr.cellStart = append(gr.cellStart, w)
+					} else if key < out.key[w-1] && (len(gr.unsorted) == 0 || gr.unsorted[len(gr.unsorted)-1] != int32(n-1)) {
+						gr.unsorted = append(gr.unsorted, int32(n-1))
+					}
+					out.x[w], out.y[w], out.w[w], out.key[w], out.item[w] = x, y, wt, key, item
+					w++
+				}
+				// cursors over the cells of fine rows a and b, and the moved list
+				ca, caEnd := int32(0), int32(0)
+				if cr.a >= 0 {
+					ca, caEnd = g.rowFirst[cr.a], g.rowFirst[cr.a+1]
+				}
+				cb, cbEnd := int32(0), int32(0)
+				if cr.b >= 0 {
+					cb, cbEnd = g.rowFirst[cr.b], g.rowFirst[cr.b+1]
+				}
+				m := cr.mLo
+				const none = math.MaxUint64
+				for {
+					ka, kb, km := uint64(none), uint64(none), uint64(none)
+					if ca < caEnd {
+						ka = uint64(cr.row)<<32 | (g.cellKey[ca]&0xffffffff)>>delta
+					}
+					if cb < cbEnd {
+						kb = uint64(cr.row)<<32 | (g.cellKey[cb]&0xffffffff)>>delta
+					}
+					if m < cr.mHi {
+						km = movedKey[order[m]]
+					}
+					var c int32
+					switch {
+					case ka == none && kb == none && km == none:
+						c = -2
+					case ka <= kb && ka <= km:
+						c, ca = ca, ca+1
+					case kb <= km:
+						c, cb = cb, cb+1
+					default:
+						c = -1
+					}
+					if c == -2 {
+						break
+					}
+					if c == -1 {
+						s := clusterSeeds[moved[order[m]]]
+						emit(km, lv.x[s], lv.y[s], lv.w[s], keyOf(s), firstCluster+moved[order[m]])
+						m++
+						continue
+					}
+					ck := uint64(cr.row)<<32 | (g.cellKey[c]&0xffffffff)>>delta
+					for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
+						if !kept(j) {
+							continue
+						}
+						item := lv.item[j]
+						if role != nil && role[j] == roleCluster {
+							item = clusterItem(j)
+						}
+						emit(ck, lv.x[j], lv.y[j], lv.w[j], keyOf(j), item)
+					}
+				}
+			}
+			for _, u := range gr.unsorted {
+				lo := int(gr.cellStart[u])
+				hi := int(total)
+				if int(u)+1 < len(gr.cellStart) {
+					hi = int(gr.cellStart[u+1])
+				} else if gi+1 < len(groups) {
+					hi = int(rows[bounds[gi+1]].out)
+				}
+				sortCell(out, lo, hi)
+			}
+		}
+		return nil
+	})
+
+	// The cell table of the new grid.
+	g.cellKey = g.cellKey[:0]
+	g.cellStart = g.cellStart[:0]
+	for gi := range groups {
+		g.cellKey = append(g.cellKey, groups[gi].cellKey...)
+		g.cellStart = append(g.cellStart, groups[gi].cellStart...)
+	}
+	g.cellStart = append(g.cellStart, total)
+	g.shift = newShift
+	b.g.lv, b.next = b.next, b.g.lv
 }
 
-// sortCell sorts items [lo, hi) of l by order key, using tmp as scratch.
-func sortCell(l *level, lo, hi int, tmp *level) {
-	idx := make([]int, hi-lo)
-	for i := range idx {
-		idx[i] = lo + i
+// groupOut is what one group of coarse rows produces in coarsen.
+type groupOut struct {
+	cellKey   []uint64
+	cellStart []int32 // absolute output positions
+	unsorted  []int32 // indices into cellKey of cells not in rank order
+}
+
+// cellOfPos returns the cell holding item position j.
+func (g *grid) cellOfPos(j int32) int32 {
+	c, found := slices.BinarySearch(g.cellStart, j)
+	if !found {
+		c--
 	}
-	slices.SortFunc(idx, func(p, q int) int { return int(l.key[p] - l.key[q]) })
-	tmp.resize(max(tmp.len(), hi-lo))
-	for i, p := range idx {
-		tmp.set(i, l, p)
+	return int32(c)
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
 	}
-	for i := range idx {
-		l.set(lo+i, tmp, i)
+	return 0
+}
+
+// sortCell sorts items [lo, hi) of l by order key: an insertion sort over
+// the five arrays, as cells hold a handful of items.
+func sortCell(l *level, lo, hi int) {
+	for i := lo + 1; i < hi; i++ {
+		x, y, w, k, it := l.x[i], l.y[i], l.w[i], l.key[i], l.item[i]
+		j := i
+		for ; j > lo && l.key[j-1] > k; j-- {
+			l.x[j], l.y[j], l.w[j], l.key[j], l.item[j] = l.x[j-1], l.y[j-1], l.w[j-1], l.key[j-1], l.item[j-1]
+		}
+		l.x[j], l.y[j], l.w[j], l.key[j], l.item[j] = x, y, w, k, it
 	}
 }
