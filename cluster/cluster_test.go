@@ -37,7 +37,11 @@ func snapshot(t *testing.T, ix *Index) string {
 
 func TestDeterministicAcrossWorkers(t *testing.T) {
 	t.Parallel()
-	pts := syntheticPoints(50000, 11)
+	n := 50000
+	if testing.Short() {
+		n = 15000 // -short is the race-detector run: smaller, same paths
+	}
+	pts := syntheticPoints(n, 11)
 	for _, o := range []Options{DefaultOptions(), {MaxZoom: 18, MinPoints: 4, Radius: 60}} {
 		var want string
 		for _, w := range []int{1, 2, 3, 8} {
