@@ -141,6 +141,7 @@ func CategoryAggregate(field string) Aggregate {
 	return Aggregate{Op: OpCategories, Field: field, Name: field + "_counts"}
 }
 
+// String describes the aggregate, as "sum(population) as sum_population".
 func (a Aggregate) String() string {
 	if a.Field == "" {
 		return fmt.Sprintf("%s as %s", a.Op, a.Name)
