@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/mapcluster/mapcluster"
@@ -234,4 +235,26 @@ func firstID(m map[int64]bool) int64 {
 		return id
 	}
 	return -1
+}
+
+func TestBuildHonoursCancellation(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Build(ctx, syntheticPoints(1000, 2), DefaultOptions())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Build with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+func TestBuildRejectsInvalidPoints(t *testing.T) {
+	t.Parallel()
+	for _, bad := range [][2]float64{{math.NaN(), 0}, {0, 91}, {math.Inf(1), 0}} {
+		pts := syntheticPoints(10, 2)
+		pts.Append(bad[0], bad[1])
+		_, err := Build(context.Background(), pts, DefaultOptions())
+		if mapcluster.ErrorCodeOf(err) != mapcluster.EInvalid || !strings.Contains(err.Error(), "point 10") {
+			t.Errorf("point %v: got %v, want an invalid-argument error naming point 10", bad, err)
+		}
+	}
 }
