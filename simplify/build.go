@@ -1,0 +1,159 @@
+package simplify
+
+import (
+	"context"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paulmach/orb/geojson"
+	"golang.org/x/sync/errgroup"
+)
+
+type builder struct {
+	pool     sync.Pool // of *levelWork
+	opts     *Options
+	features []*geojson.Feature
+	t        *topo
+	imp      []float64
+}
+
+// Build simplifies features for every zoom from opts.MinZoom to
+// opts.MaxZoom. All features must be polygonal (Polygon, MultiPolygon) or
+// all lineal (LineString, MultiLineString). Invalid rings are repaired and
+// listed in Result.Repairs, or rejected with an *mapcluster.Error (code
+// EInvalid, naming the feature and ring) when opts.Strict is set;
+// coordinates outside -180..180, -90..90 and other geometry types are always
+// rejected. The input is not modified; output features share its ids and
+// property maps.
+func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Result, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	t0 := time.Now()
+	feats, err := prepare(ctx, features, &opts)
+	if err != nil {
+		return nil, err
+	}
+	nPts := 0
+	for _, f := range feats {
+		res.Stats.VerticesIn += f.inPts
+		res.Repairs = append(res.Repairs, f.repair...)
+		for _, p := range f.parts {
+			for _, r := range p.rings {
+				nPts += len(r.pts)
+			}
+		}
+	}
+	res.Repaired = make([]*geojson.Feature, len(features))
+	for i, f := range feats {
+		res.Repaired[i] = &geojson.Feature{Type: "Feature", ID: features[i].ID, Properties: features[i].Properties, Geometry: f.geometry(features[i].Geometry)}
+	}
+	t1 := time.Now()
+	res.Stats.PrepareTime = t1.Sub(t0)
+	opts.Progress.Report("topology", 0, 1)
+	t := buildTopology(feats, nPts)
+	opts.Progress.Report("topology", 1, 1)
+	var imp []float64
+	{
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { t.buildBlockTree(); return nil })
+		g.Go(func() (err error) { imp, err = computeImportance(gctx, t, &opts); return err })
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	res.Stats.Arcs = t.arcs()
+	for _, u := range t.uses {
+		if u > 1 {
+			res.Stats.SharedArcs++
+		}
+	}
+	t2 := time.Now()
+	res.Stats.TopologyTime = t2.Sub(t1)
+
+	b := &builder{opts: &opts, features: features, t: t, imp: imp}
+	b.pool.New = func() any { return new(levelWork) }
+	n := opts.MaxZoom - opts.MinZoom + 1
+	res.Levels = make([]Level, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Workers)
+	var done atomic.Int64
+	// The costliest levels first, so that workers finish together.
+	for _, k := range b.schedule(n) {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			res.Levels[k] = b.buildLevel(opts.MinZoom + k)
+			opts.Progress.Report("simplify", done.Add(1), int64(n))
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	res.Stats.SimplifyTime = time.Since(t2)
+	return res, nil
+}
+
+// geometry returns the prepared feature as an orb geometry of the input's
+// kind (a Polygon may become a MultiPolygon when repair splits it).
+func (f feat) geometry(in orb.Geometry) orb.Geometry {
+	if f.lineal {
+		var mls orb.MultiLineString
+		for _, p := range f.parts {
+			ls := make(orb.LineString, len(p.rings[0].pts))
+			for i, q := range p.rings[0].pts {
+				ls[i] = orb.Point{q.X, q.Y}
+			}
+			mls = append(mls, ls)
+		}
+		if _, ok := in.(orb.LineString); ok && len(mls) == 1 {
+			return mls[0]
+		}
+		return mls
+	}
+	var mp orb.MultiPolygon
+	for _, p := range f.parts {
+		var poly orb.Polygon
+		for _, r := range p.rings {
+			rr := make(orb.Ring, len(r.pts)+1)
+			for i, q := range r.pts {
+				rr[i] = orb.Point{q.X, q.Y}
+			}
+			rr[len(r.pts)] = rr[0]
+			poly = append(poly, rr)
+		}
+		mp = append(mp, poly)
+	}
+	if _, ok := in.(orb.Polygon); ok && len(mp) == 1 {
+		return mp[0]
+	}
+	return mp
+}
+
+// schedule orders the levels by estimated cost, highest first. Repair work
+// grows with both the vertices removed and those kept, so the estimate is
+// the smaller of the two, from a sample of the importances.
+func (b *builder) schedule(n int) []int {
+	var sample []float64
+	for v := 0; v < len(b.imp); v += 61 {
+		sample = append(sample, b.imp[v])
+	}
+	slices.Sort(sample)
+	cost := make([]int, n)
+	order := make([]int, n)
+	for k := range n {
+		tol := Tolerance(b.opts.MinZoom+k, b.opts.Detail, b.opts.ToleranceScale)
+		removed, _ := slices.BinarySearch(sample, tol)
+		cost[k] = min(removed, len(sample)-removed)
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cost[y] - cost[x] })
+	return order
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package simplify_test
+
+const raceEnabled = false
