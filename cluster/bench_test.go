@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/mapcluster/mapcluster/sample"
 )
 
 // BenchmarkBuildWorldCities clusters the 135,233 world cities over zooms
@@ -21,16 +23,18 @@ func BenchmarkBuildWorldCities(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildJittered1M clusters a million jittered world cities (see
-// sample.Jittered; generated here without the sample package to keep the
-// engine's tests free of readers).
+// BenchmarkBuildJittered1M clusters a million jittered world cities
+// (sample.Jittered, the benchmark set); MAPCLUSTER_BENCH_POINTS changes the
+// count.
 func BenchmarkBuildJittered1M(b *testing.B) {
-	cities := loadLngLatCSV(b, worldCitiesPath)
 	n := 1_000_000
 	if s := os.Getenv("MAPCLUSTER_BENCH_POINTS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	pts := jitter(cities, n)
+	pts, err := sample.Jittered(context.Background(), n, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -211,7 +212,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	nc := len(g.cellKey)
 	r2 := r * r
 	lv := &g.lv
-	cellSeed := growI32(&b.cellSeed, nc)
+	cellSeed := grow(&b.cellSeed, nc)
 
 	// 1. independent cell heads; dependent cells list their neighbour cells.
 	g.buildRows()
@@ -221,8 +222,8 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		b.outs = append(b.outs, make([]chunkOut, nChunks-len(b.outs))...)
 	}
 	outs := b.outs[:nChunks]
-	nbrLo := growI32(&b.nbrLo, nc)
-	nbrHi := growI32(&b.nbrHi, nc)
+	nbrLo := grow(&b.nbrLo, nc)
+	nbrHi := grow(&b.nbrHi, nc)
 	forCells := func(ch int, fn func(nr *neighbourRows, c int32)) {
 		nr := newNeighbourRows(g)
 		for ri := bounds[ch]; ri < bounds[ch+1]; ri++ {
@@ -295,7 +296,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		seq = append(seq, outs[ch].items...)
 	}
 	b.seq = seq
-	keys := growU64(&b.seqKeys, len(seq))
+	keys := grow(&b.seqKeys, len(seq))
 	for i, e := range seq {
 		keys[i] = uint64(e.key)
 	}
@@ -320,9 +321,9 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 
 	// 3. owners: the seed of lowest rank within r; a seed that owns anything
 	// besides itself is flagged.
-	ownerCell := growI32(&b.ownerCell, n)
-	role := growU8(&b.role, n)
-	hasMembers := growU32(&b.hasMembers, nc)
+	ownerCell := grow(&b.ownerCell, n)
+	role := grow(&b.role, n)
+	hasMembers := grow(&b.hasMembers, nc)
 	clear(hasMembers)
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		var failed error
@@ -486,7 +487,7 @@ func (b *builder) formClusters(ctx context.Context, z int, forCells func(int, fu
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(t.byID, func(a, b int32) int { return cmpInt64(t.id[a], t.id[b]) })
+	slices.SortFunc(t.byID, func(a, b int32) int { return cmp.Compare(t.id[a], t.id[b]) })
 	ix.zc = append(ix.zc, t)
 	ix.nClusters += m
 	for i := range m {
@@ -624,7 +625,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 	}
 	slices.SortFunc(order, func(p, q int) int {
 		if movedKey[p] != movedKey[q] {
-			return cmpUint64(movedKey[p], movedKey[q])
+			return cmp.Compare(movedKey[p], movedKey[q])
 		}
 		return int(keyOf(clusterSeeds[moved[p]]) - keyOf(clusterSeeds[moved[q]]))
 	})
@@ -835,16 +836,6 @@ func (g *grid) cellOfPos(j int32) int32 {
 		c--
 	}
 	return int32(c)
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sortCell sorts items [lo, hi) of l by order key: an insertion sort over

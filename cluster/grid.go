@@ -51,11 +51,11 @@ type level struct {
 func (l *level) len() int { return len(l.x) }
 
 func (l *level) resize(n int) {
-	l.x = growI32(&l.x, n)
-	l.y = growI32(&l.y, n)
-	l.w = growI32(&l.w, n)
-	l.key = growI32(&l.key, n)
-	l.item = growI32(&l.item, n)
+	l.x = grow(&l.x, n)
+	l.y = grow(&l.y, n)
+	l.w = grow(&l.w, n)
+	l.key = grow(&l.key, n)
+	l.item = grow(&l.item, n)
 }
 
 func (l *level) set(i int, src *level, j int) {
@@ -246,7 +246,7 @@ type sortScratch struct {
 // every key are skipped.
 func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 	n := len(keys)
-	perm := growI32(&sc.perm, n)
+	perm := grow(&sc.perm, n)
 	for i := range perm {
 		perm[i] = int32(i)
 	}
@@ -262,8 +262,8 @@ func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 		sc.counts = make([]int, buckets)
 	}
 	counts := sc.counts[:buckets]
-	src, dst := keys, growU64(&sc.keys2, n)
-	psrc, pdst := perm, growI32(&sc.perm2, n)
+	src, dst := keys, grow(&sc.keys2, n)
+	psrc, pdst := perm, grow(&sc.perm2, n)
 	swapped := false
 	for shift := uint(0); shift < 64; shift += digit {
 		if (diff>>shift)&(buckets-1) == 0 {
@@ -316,33 +316,11 @@ func gather(workers, n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-func growI32(s *[]int32, n int) []int32 {
+// grow returns *s resliced to n, reallocated when its capacity is short, so
+// that per-zoom scratch is allocated once per build.
+func grow[T any](s *[]T, n int) []T {
 	if cap(*s) < n {
-		*s = make([]int32, n)
-	}
-	*s = (*s)[:n]
-	return *s
-}
-
-func growU32(s *[]uint32, n int) []uint32 {
-	if cap(*s) < n {
-		*s = make([]uint32, n)
-	}
-	*s = (*s)[:n]
-	return *s
-}
-
-func growU64(s *[]uint64, n int) []uint64 {
-	if cap(*s) < n {
-		*s = make([]uint64, n)
-	}
-	*s = (*s)[:n]
-	return *s
-}
-
-func growU8(s *[]uint8, n int) []uint8 {
-	if cap(*s) < n {
-		*s = make([]uint8, n)
+		*s = make([]T, n)
 	}
 	*s = (*s)[:n]
 	return *s

@@ -115,22 +115,4 @@ func writeCSV(t testing.TB, path string, pts *mapcluster.Points) {
 	}
 }
 
-// jitter makes n points from cities as sample.Jittered does.
-func jitter(cities *mapcluster.Points, n int) *mapcluster.Points {
-	rng := rand.New(rand.NewPCG(1, 0x6d6170636c7573))
-	pts := &mapcluster.Points{Lng: make([]float64, n), Lat: make([]float64, n)}
-	for k := range n {
-		c := k % cities.Len()
-		lng := cities.Lng[c] + (rng.Float64()-0.5)*0.5
-		if lng > 180 {
-			lng -= 360
-		} else if lng < -180 {
-			lng += 360
-		}
-		pts.Lng[k] = lng
-		pts.Lat[k] = max(-85, min(85, cities.Lat[c]+(rng.Float64()-0.5)*0.5))
-	}
-	return pts
-}
-
 func nanValue() float64 { return math.NaN() }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -79,16 +80,6 @@ func (ix *Index) pos(item int32) (int32, int32) {
 func (ix *Index) cluster(cn int) (kids []int32, count int32, id int64) {
 	t, i := ix.table(cn)
 	return t.kids[t.kidStart[i]:t.kidStart[i+1]], t.w[i], t.id[i]
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (ix *Index) finish() {}
@@ -291,7 +282,7 @@ func (ix *Index) clusterNumber(id int64) int {
 		return -1
 	}
 	t := &ix.zc[k]
-	i, found := slices.BinarySearchFunc(t.byID, id, func(c int32, id int64) int { return cmpInt64(t.id[c], id) })
+	i, found := slices.BinarySearchFunc(t.byID, id, func(c int32, id int64) int { return cmp.Compare(t.id[c], id) })
 	if !found {
 		return -1
 	}

@@ -21,7 +21,7 @@ func newRankBits(n int) *rankBits {
 // reset makes the set [0, n).
 func (rb *rankBits) reset(n int) {
 	nw := (n + 63) / 64
-	rb.words = growU64(&rb.words, nw)
+	rb.words = grow(&rb.words, nw)
 	for i := range rb.words {
 		rb.words[i] = ^uint64(0)
 	}

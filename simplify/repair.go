@@ -864,7 +864,7 @@ func partConflicts(f *feat) [][4]int {
 	// A hole that touches its shell and leaves it does not cross it.
 	for pi, p := range f.parts {
 		for ri, h := range p.rings[1:] {
-			for _, q := range sampleRing(h.pts) {
+			for _, q := range geom.SampleRing(h.pts) {
 				if geom.PointInRing(q, p.rings[0].pts) < 0 {
 					k := [4]int{pi, 0, pi, ri + 1}
 					if !seen[k] {
@@ -890,7 +890,7 @@ func partConflicts(f *feat) [][4]int {
 // overlapsBySample reports whether a sampled vertex of a's shell lies in
 // b's interior.
 func overlapsBySample(a, b part) bool {
-	for _, q := range sampleRing(a.rings[0].pts) {
+	for _, q := range geom.SampleRing(a.rings[0].pts) {
 		if geom.PointInRing(q, b.rings[0].pts) != 1 {
 			continue
 		}
@@ -906,18 +906,6 @@ func overlapsBySample(a, b part) bool {
 		}
 	}
 	return false
-}
-
-// sampleRing returns up to 16 vertices spread along a ring.
-func sampleRing(a []geom.Point) []geom.Point {
-	if len(a) <= 16 {
-		return a
-	}
-	out := make([]geom.Point, 16)
-	for i := range out {
-		out[i] = a[i*len(a)/16]
-	}
-	return out
 }
 
 // touchOnly reports that two segments meet at a single point without

@@ -218,7 +218,7 @@ func checkPolygons(mp orb.MultiPolygon, fi int, id any) []Problem {
 	// Containment.
 	bbs := make([]geom.BBox, len(mp))
 	for pi := range mp {
-		bbs[pi] = ringBBox(rings[pi][0])
+		bbs[pi] = geom.RingBBox(rings[pi][0])
 		for hi := 1; hi < len(rings[pi]); hi++ {
 			h := rings[pi][hi]
 			if inside(h, rings[pi][0]) != 1 {
@@ -269,33 +269,13 @@ func crossOrOverlap(a, b, c, d geom.Point) bool {
 	return false
 }
 
-func ringBBox(r []geom.Point) geom.BBox {
-	bb := geom.EmptyBBox()
-	for _, p := range r {
-		bb.Extend(p)
-	}
-	return bb
-}
-
-// samples returns up to 16 vertices spread along a ring.
-func samples(a []geom.Point) []geom.Point {
-	if len(a) <= 16 {
-		return a
-	}
-	out := make([]geom.Point, 16)
-	for i := range out {
-		out[i] = a[i*len(a)/16]
-	}
-	return out
-}
-
 // inside returns 1 when ring a lies inside ring b, -1 when it lies (partly)
 // outside, and 0 when all its vertices are on b. It tests up to 16
 // vertices spread along a, so that a ring touching b and leaving it is
 // caught.
 func inside(a, b []geom.Point) int {
 	res := 0
-	for _, p := range samples(a) {
+	for _, p := range geom.SampleRing(a) {
 		switch geom.PointInRing(p, b) {
 		case -1:
 			return -1
@@ -315,7 +295,7 @@ func inside(a, b []geom.Point) int {
 
 // insideAny reports whether a sampled vertex of a lies strictly inside b.
 func insideAny(a, b []geom.Point) bool {
-	for _, p := range samples(a) {
+	for _, p := range geom.SampleRing(a) {
 		if geom.PointInRing(p, b) == 1 {
 			return true
 		}
@@ -327,7 +307,7 @@ func insideAny(a, b []geom.Point) bool {
 // (shell and holes), judged by its first vertex not on the polygon's
 // boundary.
 func inPolygon(a []geom.Point, poly [][]geom.Point) bool {
-	for _, p := range samples(a) {
+	for _, p := range geom.SampleRing(a) {
 		r := geom.PointInRing(p, poly[0])
 		if r == 0 {
 			continue

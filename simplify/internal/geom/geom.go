@@ -242,3 +242,25 @@ func (b BBox) Contains(p Point) bool {
 func (b BBox) Overlaps(o BBox) bool {
 	return b.MinX <= o.MaxX && o.MinX <= b.MaxX && b.MinY <= o.MaxY && o.MinY <= b.MaxY
 }
+
+// RingBBox returns the bounding box of a ring.
+func RingBBox(r []Point) BBox {
+	bb := EmptyBBox()
+	for _, p := range r {
+		bb.Extend(p)
+	}
+	return bb
+}
+
+// SampleRing returns up to 16 vertices spread along a ring: enough to decide
+// on which side of another ring a ring lies when the rings do not cross.
+func SampleRing(a []Point) []Point {
+	if len(a) <= 16 {
+		return a
+	}
+	out := make([]Point, 16)
+	for i := range out {
+		out[i] = a[i*len(a)/16]
+	}
+	return out
+}
