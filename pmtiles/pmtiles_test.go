@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mapcluster/mapcluster"
+	"github.com/mapcluster/mapcluster/internal/pmtilesjs"
 	"github.com/paulmach/orb"
 )
 
@@ -395,16 +395,8 @@ func TestReaderRejectsGarbage(t *testing.T) {
 }
 
 // TestPMTilesJS reads an archive with leaf directories and run-length
-// entries with the pmtiles npm package (see tile/testdata/pmtilesjs).
+// entries with the pmtiles npm package (see internal/pmtilesjs).
 func TestPMTilesJS(t *testing.T) {
-	js := filepath.Join("..", "tile", "testdata", "pmtilesjs")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found; install Node.js and run `npm ci --prefix tile/testdata/pmtilesjs`")
-	}
-	if _, err := os.Stat(filepath.Join(js, "node_modules", "pmtiles")); err != nil {
-		t.Skip("pmtiles npm package not installed: run `npm ci --prefix tile/testdata/pmtilesjs`")
-	}
 	tiles, order := manyTiles(100_000)
 	for x := 0; x < 4096; x++ { // a row of identical tiles that becomes runs
 		k := [3]int{12, x, 500}
@@ -438,17 +430,7 @@ func TestPMTilesJS(t *testing.T) {
 	for _, k := range order[:20] {
 		probe = append(probe, k)
 	}
-	args := []string{filepath.Join(js, "script.mjs"), path}
-	for _, p := range probe {
-		args = append(args, fmt.Sprintf("%d/%d/%d", p[0], p[1], p[2]))
-	}
-	cmd := exec.Command(node, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
+	out := pmtilesjs.Read(t, path, probe...)
 	var res struct {
 		Header struct {
 			MinZoom, MaxZoom                         int

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/mapcluster/mapcluster"
+	"github.com/mapcluster/mapcluster/internal/pmtilesjs"
 	"github.com/mapcluster/mapcluster/pmtiles"
 )
 
@@ -284,16 +284,8 @@ func BenchmarkBuildTileset(b *testing.B) {
 }
 
 // TestPMTilesJS writes a tileset and reads it back with the pmtiles npm
-// package and @mapbox/vector-tile (testdata/pmtilesjs/script.mjs).
+// package and @mapbox/vector-tile (internal/pmtilesjs).
 func TestPMTilesJS(t *testing.T) {
-	js := filepath.Join("testdata", "pmtilesjs")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found; install Node.js and run `npm ci --prefix tile/testdata/pmtilesjs`")
-	}
-	if _, err := os.Stat(filepath.Join(js, "node_modules", "pmtiles")); err != nil {
-		t.Skip("npm packages not installed: run `npm ci --prefix tile/testdata/pmtilesjs`")
-	}
 	ctx := context.Background()
 	feats := synthetic()
 	path := filepath.Join(t.TempDir(), "shapes.pmtiles")
@@ -313,17 +305,7 @@ func TestPMTilesJS(t *testing.T) {
 	// tile inside its hole (empty), the antimeridian tiles, and points only.
 	probe := [][3]int{{0, 0, 0}, {12, 2048, 2048}, {3, 4, 3}, {5, 0, 17}, {5, 31, 17}, {2, 0, 0}, {12, 2275, 1934}}
 	wantFound := []bool{true, true, true, true, true, true, false}
-	args := []string{filepath.Join(js, "script.mjs"), path}
-	for _, p := range probe {
-		args = append(args, fmt.Sprintf("%d/%d/%d", p[0], p[1], p[2]))
-	}
-	cmd := exec.Command(node, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
+	out := pmtilesjs.Read(t, path, probe...)
 	var res struct {
 		Header struct {
 			SpecVersion, MinZoom, MaxZoom, TileType, TileCompression int

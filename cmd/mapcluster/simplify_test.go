@@ -3,10 +3,11 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mapcluster/mapcluster/internal/pmtilesjs"
 )
 
 const countries50m = "../../simplify/testdata/countries-50m.geojson.gz"
@@ -80,17 +81,7 @@ func TestSimplifyPMTiles(t *testing.T) {
 	}
 
 	// The real pmtiles npm reader opens it and the polygons decode.
-	script := filepath.Join("..", "..", "tile", "testdata", "pmtilesjs", "script.mjs")
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: the pmtiles npm check needs it")
-	}
-	if _, err := os.Stat(filepath.Join("..", "..", "tile", "testdata", "pmtilesjs", "node_modules", "pmtiles")); err != nil {
-		t.Skip("pmtiles npm reader not installed: run npm ci --prefix tile/testdata/pmtilesjs")
-	}
-	js, err := exec.Command("node", script, out, "0/0/0", "2/2/1", "3/4/2").Output()
-	if err != nil {
-		t.Fatalf("pmtiles npm reader: %v", err)
-	}
+	js := pmtilesjs.Read(t, out, [3]int{0, 0, 0}, [3]int{2, 2, 1}, [3]int{3, 4, 2})
 	var got struct {
 		Header struct {
 			SpecVersion int `json:"specVersion"`
