@@ -369,7 +369,27 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	if err != nil {
 		return err
 	}
-	return b.formClusters(ctx, z, forCells, outs)
+	// forFlagged is forCells restricted to the cells with a seed that owns
+	// others: on sparse zooms a few, found by a linear scan of the flags.
+	forFlagged := func(ch int, fn func(nr *neighbourRows, c int32)) {
+		nr := newNeighbourRows(g)
+		ri := bounds[ch]
+		set := int32(-1)
+		for c := g.rowFirst[bounds[ch]]; c < g.rowFirst[bounds[ch+1]]; c++ {
+			if hasMembers[c] == 0 {
+				continue
+			}
+			for g.rowFirst[ri+1] <= c {
+				ri++
+			}
+			if ri != set {
+				nr.setRow(int(ri))
+				set = ri
+			}
+			fn(nr, c)
+		}
+	}
+	return b.formClusters(ctx, z, forFlagged, outs)
 }
 
 // group is a seed with members, found by formClusters.
@@ -382,21 +402,18 @@ type group struct {
 // formClusters gathers the members of every seed that has any (from the
 // seed's own neighbourhood, in grid order), decides between a cluster and
 // leftovers, makes the clusters, and moves the level on to zoom z.
-func (b *builder) formClusters(ctx context.Context, z int, forCells func(int, func(*neighbourRows, int32)), outs []chunkOut) error {
+func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, func(*neighbourRows, int32)), outs []chunkOut) error {
 	ix := b.ix
 	g := &b.g
 	lv := &g.lv
-	cellSeed, ownerCell, role, hasMembers := b.cellSeed, b.ownerCell, b.role, b.hasMembers
+	cellSeed, ownerCell, role := b.cellSeed, b.ownerCell, b.role
 	minPoints := int64(ix.opts.MinPoints)
 	var leftovers atomic.Bool
 	err := b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
 			o.mem, o.clusters, o.leftovers = o.mem[:0], o.clusters[:0], o.leftovers[:0]
-			forCells(ch, func(nr *neighbourRows, c int32) {
-				if hasMembers[c] == 0 {
-					return
-				}
+			forFlagged(ch, func(nr *neighbourRows, c int32) {
 				s := cellSeed[c]
 				ws := int64(lv.w[s])
 				gr := group{cell: c, memLo: int32(len(o.mem)), wx: int64(lv.x[s]) * ws, wy: int64(lv.y[s]) * ws, weight: ws}
