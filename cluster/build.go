@@ -175,6 +175,7 @@ const (
 	roleDrop    uint8 = iota // absorbed into a cluster
 	roleKeep                 // itself at the next zoom
 	roleCluster              // the seed of a cluster: replaced by it
+	roleMoved                // the seed of a cluster that left its seed's coarse cell (set by coarsen)
 )
 
 // clusterLevel computes zoom z from the items of zoom z+1, which b.g holds
@@ -619,19 +620,19 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 		return lv.key[j]
 	}
 
-	// Clusters whose centre left the coarse cell of their seed.
+	// Clusters whose centre left the coarse cell of their seed. The owner
+	// array is free by now: it gives each cluster seed its index in the table.
 	var moved []int32 // indices into clusterSeeds
-	var movedKey []uint64
-	isMoved := make([]bool, len(clusterSeeds))
 	for i, s := range clusterSeeds {
+		b.ownerCell[s] = int32(i)
 		c := g.cellOfPos(s)
 		k := g.cellKey[c]
 		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(uint32(k>>32)>>delta)<<32|(k&0xffffffff)>>delta {
 			moved = append(moved, int32(i))
-			isMoved[i] = true
+			role[s] = roleMoved
 		}
 	}
-	movedKey = make([]uint64, len(moved))
+	movedKey := make([]uint64, len(moved))
 	for k, i := range moved {
 		s := clusterSeeds[i]
 		movedKey[k] = coarseKey(lv.x[s], lv.y[s])
@@ -677,19 +678,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 		rows = append(rows, cr)
 	}
 
-	kept := func(j int32) bool {
-		if role == nil {
-			return true
-		}
-		switch role[j] {
-		case roleDrop:
-			return false
-		case roleCluster:
-			i, _ := slices.BinarySearch(clusterSeeds, j)
-			return !isMoved[i]
-		}
-		return true
-	}
+	kept := func(j int32) bool { return role == nil || role[j] == roleKeep || role[j] == roleCluster }
 	countRow := func(ri int32) int32 {
 		if ri < 0 {
 			return 0
@@ -737,10 +726,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 	out := &b.next
 	out.resize(int(total))
 	out.item = make([]int32, total) // fresh: the index keeps the old one
-	var clusterItem = func(j int32) int32 {
-		i, _ := slices.BinarySearch(clusterSeeds, j)
-		return firstCluster + int32(i)
-	}
+	clusterIndex := b.ownerCell
 	_ = b.parallel(context.Background(), len(groups), 1, func(glo, ghi int) error {
 		for gi := glo; gi < ghi; gi++ {
 			gr := &groups[gi]
@@ -807,7 +793,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 						}
 						item := lv.item[j]
 						if role != nil && role[j] == roleCluster {
-							item = clusterItem(j)
+							item = firstCluster + clusterIndex[j]
 						}
 						emit(ck, lv.x[j], lv.y[j], lv.w[j], keyOf(j), item)
 					}
