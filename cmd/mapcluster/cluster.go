@@ -98,14 +98,14 @@ type BuildCmd struct {
 
 // buildStats is what --stats prints.
 type buildStats struct {
-	Points          int            `json:"points"`
-	Skipped         int            `json:"skipped"`
-	Clusters        int            `json:"clusters"`
-	FeaturesPerZoom map[string]int `json:"features_per_zoom"`
-	ParseMS         float64        `json:"parse_ms"`
-	ClusterMS       float64        `json:"cluster_ms"`
-	Workers         int            `json:"workers"`
-	PeakRSSMB       float64        `json:"peak_rss_mb"`
+	Points          int        `json:"points"`
+	Skipped         int        `json:"skipped"`
+	Clusters        int        `json:"clusters"`
+	FeaturesPerZoom zoomCounts `json:"features_per_zoom"`
+	ParseMS         float64    `json:"parse_ms"`
+	ClusterMS       float64    `json:"cluster_ms"`
+	Workers         int        `json:"workers"`
+	PeakRSSMB       float64    `json:"peak_rss_mb"`
 }
 
 // Run runs the command.
@@ -133,12 +133,13 @@ func (c *BuildCmd) Run(ctx context.Context) error {
 	reportSkipped(os.Stderr, rep)
 	st := buildStats{
 		Points: pts.Len(), Skipped: rep.Skipped, Clusters: ix.NumClusters(),
-		FeaturesPerZoom: map[string]int{},
+		FeaturesPerZoom: zoomCounts{min: opts.MinZoom},
 		ParseMS:         ms(parse), ClusterMS: ms(clusterTime),
 		Workers: ix.Options().Workers, PeakRSSMB: peakRSSMB(),
 	}
-	for z, n := range ix.CountsPerZoom() {
-		st.FeaturesPerZoom[strconv.Itoa(z)] = n
+	counts := ix.CountsPerZoom()
+	for z := opts.MinZoom; z <= opts.MaxZoom+1; z++ {
+		st.FeaturesPerZoom.n = append(st.FeaturesPerZoom.n, counts[z])
 	}
 	if c.Stats {
 		return json.NewEncoder(os.Stdout).Encode(st)
@@ -147,10 +148,31 @@ func (c *BuildCmd) Run(ctx context.Context) error {
 		st.Points, st.ClusterMS, st.ParseMS, st.Clusters, opts.MinZoom, opts.MaxZoom)
 	var parts []string
 	for z := opts.MinZoom; z <= opts.MaxZoom+1; z++ {
-		parts = append(parts, fmt.Sprintf("z%d:%d", z, st.FeaturesPerZoom[strconv.Itoa(z)]))
+		parts = append(parts, fmt.Sprintf("z%d:%d", z, counts[z]))
 	}
 	fmt.Println("features per zoom:", strings.Join(parts, " "))
 	return nil
+}
+
+// zoomCounts are feature counts for consecutive zooms from min, written as a
+// JSON object keyed by zoom in numeric order (a map would sort 10 before 2).
+type zoomCounts struct {
+	min int
+	n   []int
+}
+
+// MarshalJSON implements json.Marshaler.
+func (zc zoomCounts) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, n := range zc.n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, strconv.Itoa(zc.min+i))
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, '}'), nil
 }
 
 // ClustersCmd is `mapcluster clusters`: the GeoJSON of one zoom.
