@@ -56,22 +56,7 @@ func ringConflicts(pts []geom.Point) []segPair {
 		boxes[i] = bb
 		ext.Union(bb)
 	}
-	g := geom.NewGrid(boxes, ext, 2)
-	for cy := 0; cy < g.NY; cy++ {
-		for cx := 0; cx < g.NX; cx++ {
-			c := cy*g.NX + cx
-			items := g.Items[g.Start[c]:g.Start[c+1]]
-			for x := 0; x < len(items); x++ {
-				for y := x + 1; y < len(items); y++ {
-					i, j := int(items[x]), int(items[y])
-					if !boxes[i].Overlaps(boxes[j]) || !g.Owner(cx, cy, boxes[i], boxes[j]) {
-						continue
-					}
-					test(i, j)
-				}
-			}
-		}
-	}
+	geom.NewGrid(boxes, ext, 2).Pairs(boxes, func(i, j int32) { test(int(i), int(j)) })
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].i != out[b].i {
 			return out[a].i < out[b].i
@@ -799,31 +784,19 @@ func partConflicts(f *feat) [][4]int {
 	g := geom.NewGrid(boxes, ext, 2)
 	seen := map[[4]int]bool{}
 	var out [][4]int
-	for cy := 0; cy < g.NY; cy++ {
-		for cx := 0; cx < g.NX; cx++ {
-			c := cy*g.NX + cx
-			items := g.Items[g.Start[c]:g.Start[c+1]]
-			for x := 0; x < len(items); x++ {
-				for y := x + 1; y < len(items); y++ {
-					s, t := segs[items[x]], segs[items[y]]
-					if s.part == t.part && s.ring == t.ring {
-						continue
-					}
-					i, j := items[x], items[y]
-					if !boxes[i].Overlaps(boxes[j]) || !g.Owner(cx, cy, boxes[i], boxes[j]) {
-						continue
-					}
-					if geom.Conflict(s.a, s.b, t.a, t.b) && !touchOnly(s.a, s.b, t.a, t.b) {
-						k := [4]int{s.part, s.ring, t.part, t.ring}
-						if !seen[k] {
-							seen[k] = true
-							out = append(out, k)
-						}
-					}
-				}
+	g.Pairs(boxes, func(i, j int32) {
+		s, t := segs[i], segs[j]
+		if s.part == t.part && s.ring == t.ring {
+			return
+		}
+		if geom.Conflict(s.a, s.b, t.a, t.b) && !touchOnly(s.a, s.b, t.a, t.b) {
+			k := [4]int{s.part, s.ring, t.part, t.ring}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
 			}
 		}
-	}
+	})
 	// Polygons that touch at two or more vertices can overlap without any
 	// edges crossing: test sampled vertices of each inside the other.
 	owner := map[geom.Point]int{}

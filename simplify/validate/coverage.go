@@ -204,31 +204,19 @@ func CheckCoverage(fs []*geojson.Feature) Coverage {
 	// Crossings between features.
 	g := geom.NewGrid(boxes, ext, 2)
 	seenPair := map[[2]int]bool{}
-	for cy := 0; cy < g.NY; cy++ {
-		for cx := 0; cx < g.NX; cx++ {
-			c := cy*g.NX + cx
-			items := g.Items[g.Start[c]:g.Start[c+1]]
-			for x := 0; x < len(items); x++ {
-				for y := x + 1; y < len(items); y++ {
-					i, j := items[x], items[y]
-					s, t := segs[i], segs[j]
-					if s.f == t.f || !boxes[i].Overlaps(boxes[j]) || !g.Owner(cx, cy, boxes[i], boxes[j]) {
-						continue
-					}
-					if (s.a == t.a && s.b == t.b) || (s.a == t.b && s.b == t.a) {
-						continue // a shared edge
-					}
-					if crossOrOverlap(s.a, s.b, t.a, t.b) {
-						k := [2]int{min(s.f, t.f), max(s.f, t.f)}
-						if !seenPair[k] {
-							seenPair[k] = true
-							add(k[0], k[1], FeatureCrossing, s.a)
-						}
-					}
-				}
+	g.Pairs(boxes, func(i, j int32) {
+		s, t := segs[i], segs[j]
+		if s.f == t.f || (s.a == t.a && s.b == t.b) || (s.a == t.b && s.b == t.a) {
+			return // one feature, or a shared edge
+		}
+		if crossOrOverlap(s.a, s.b, t.a, t.b) {
+			k := [2]int{min(s.f, t.f), max(s.f, t.f)}
+			if !seenPair[k] {
+				seenPair[k] = true
+				add(k[0], k[1], FeatureCrossing, s.a)
 			}
 		}
-	}
+	})
 	// Cover of each edge by features that do not use it, one midpoint per
 	// chain of edges between vertices that several features share.
 	pips := make([]*pipIndex, len(fs))

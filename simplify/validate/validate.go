@@ -176,42 +176,30 @@ func checkPolygons(mp orb.MultiPolygon, fi int, id any) []Problem {
 	// Intersections.
 	g := geom.NewGrid(boxes, ext, 2)
 	seen := map[[2]int]bool{}
-	for cy := 0; cy < g.NY; cy++ {
-		for cx := 0; cx < g.NX; cx++ {
-			c := cy*g.NX + cx
-			items := g.Items[g.Start[c]:g.Start[c+1]]
-			for x := 0; x < len(items); x++ {
-				for y := x + 1; y < len(items); y++ {
-					i, j := items[x], items[y]
-					if !boxes[i].Overlaps(boxes[j]) || !g.Owner(cx, cy, boxes[i], boxes[j]) {
-						continue
-					}
-					s, t := segs[i], segs[j]
-					if s.poly == t.poly && s.ring == t.ring {
-						adj := t.k == (s.k+1)%s.n || s.k == (t.k+1)%s.n
-						bad := false
-						if adj {
-							bad = geom.Conflict(s.a, s.b, t.a, t.b)
-						} else {
-							bad = geom.Intersects(s.a, s.b, t.a, t.b)
-						}
-						if bad && !seen[[2]int{s.poly, s.ring}] {
-							seen[[2]int{s.poly, s.ring}] = true
-							add(s.poly, s.ring, SelfIntersection, s.b)
-						}
-						continue
-					}
-					if crossOrOverlap(s.a, s.b, t.a, t.b) {
-						key := [2]int{-1 - (s.poly<<20 + s.ring), -1 - (t.poly<<20 + t.ring)}
-						if !seen[key] {
-							seen[key] = true
-							add(s.poly, s.ring, RingCrossing, s.a)
-						}
-					}
-				}
+	g.Pairs(boxes, func(i, j int32) {
+		s, t := segs[i], segs[j]
+		if s.poly == t.poly && s.ring == t.ring {
+			adj := t.k == (s.k+1)%s.n || s.k == (t.k+1)%s.n
+			bad := false
+			if adj {
+				bad = geom.Conflict(s.a, s.b, t.a, t.b)
+			} else {
+				bad = geom.Intersects(s.a, s.b, t.a, t.b)
+			}
+			if bad && !seen[[2]int{s.poly, s.ring}] {
+				seen[[2]int{s.poly, s.ring}] = true
+				add(s.poly, s.ring, SelfIntersection, s.b)
+			}
+			return
+		}
+		if crossOrOverlap(s.a, s.b, t.a, t.b) {
+			key := [2]int{-1 - (s.poly<<20 + s.ring), -1 - (t.poly<<20 + t.ring)}
+			if !seen[key] {
+				seen[key] = true
+				add(s.poly, s.ring, RingCrossing, s.a)
 			}
 		}
-	}
+	})
 	if len(out) > 0 {
 		return out
 	}

@@ -110,3 +110,21 @@ func (g *Grid) Owner(cx, cy int, a, b BBox) bool {
 	ox, oy := g.Cell(math.Max(a.MinX, b.MinX), math.Max(a.MinY, b.MinY))
 	return ox == cx && oy == cy
 }
+
+// Pairs calls fn(i, j) once for every pair of items whose boxes overlap, from
+// the one cell that owns the pair (see Owner); i comes before j in that cell.
+func (g *Grid) Pairs(boxes []BBox, fn func(i, j int32)) {
+	for cy := 0; cy < g.NY; cy++ {
+		for cx := 0; cx < g.NX; cx++ {
+			items := g.Items[g.Start[cy*g.NX+cx]:g.Start[cy*g.NX+cx+1]]
+			for x := 0; x < len(items); x++ {
+				for y := x + 1; y < len(items); y++ {
+					i, j := items[x], items[y]
+					if boxes[i].Overlaps(boxes[j]) && g.Owner(cx, cy, boxes[i], boxes[j]) {
+						fn(i, j)
+					}
+				}
+			}
+		}
+	}
+}
