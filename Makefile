@@ -19,9 +19,12 @@ test-short: ## Run the fast tests only (no reference harnesses).
 bench: ## Run the benchmarks (see BENCHMARKS.md for the figures).
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-lint: ## gofmt and go vet.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, go vet and staticcheck (pinned).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 fuzz: ## Run each parser fuzzer for 30s.
 	$(GO) test -run='^$$' -fuzz=FuzzCSV -fuzztime=30s ./input/

@@ -58,10 +58,6 @@ func (l *level) resize(n int) {
 	l.item = grow(&l.item, n)
 }
 
-func (l *level) set(i int, src *level, j int) {
-	l.x[i], l.y[i], l.w[i], l.key[i], l.item[i] = src.x[j], src.y[j], src.w[j], src.key[j], src.item[j]
-}
-
 const coordOffset = 1 << 29 // moves fixed point [-2^29, 2^29] to [0, 2^30]
 
 // fineCells divides a fixed-point coordinate by the fine cell side S with a
@@ -218,19 +214,6 @@ func (nr *neighbourRows) advance(c int32) {
 		}
 		nr.from[i] = f
 	}
-}
-
-func lowerBound(keys []uint64, k uint64) int {
-	lo, hi := 0, len(keys)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if keys[m] < k {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
 }
 
 // sortScratch holds the buffers of radixSortPerm.

@@ -427,9 +427,7 @@ func TestPMTilesJS(t *testing.T) {
 		t.Fatal("no leaf directories")
 	}
 	probe := [][3]int{{0, 0, 0}, {12, 0, 500}, {12, 4095, 500}, {12, 2000, 500}, {12, 3423, 1763}, {1, 0, 0}}
-	for _, k := range order[:20] {
-		probe = append(probe, k)
-	}
+	probe = append(probe, order[:20]...)
 	out := pmtilesjs.Read(t, path, probe...)
 	var res struct {
 		Header struct {

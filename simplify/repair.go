@@ -428,8 +428,7 @@ func checkPartConflicts(f *feat, rep func(int, int, string) error) (changed bool
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -514,26 +513,6 @@ func checkPartConflicts(f *feat, rep func(int, int, string) error) (changed bool
 		}
 	}
 	return true, nil
-}
-
-// hasCrossings reports proper crossings or collinear overlaps between
-// different rings.
-func hasCrossings(rings []ring) bool {
-	for i := range rings {
-		for j := i + 1; j < len(rings); j++ {
-			a, b := rings[i].pts, rings[j].pts
-			for x := range a {
-				p, q := a[x], a[(x+1)%len(a)]
-				for y := range b {
-					r, s := b[y], b[(y+1)%len(b)]
-					if geom.Intersects(p, q, r, s) && !touchOnly(p, q, r, s) {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
 }
 
 // unionParts returns the loops of the union of polygons (shells counter-
@@ -678,11 +657,6 @@ func onSeg(a, b, p geom.Point) bool {
 	return math.Min(a.X, b.X) <= p.X && p.X <= math.Max(a.X, b.X) &&
 		math.Min(a.Y, b.Y) <= p.Y && p.Y <= math.Max(a.Y, b.Y)
 }
-
-// dissolve merges rings (interior on the left) by cancelling edges that two
-// rings run in opposite directions, and traces what is left into simple
-// loops.
-func dissolve(rings []ring) [][]geom.Point { return dissolveWith(rings, true) }
 
 // dissolveEdges is dissolve over open two-point edges.
 func dissolveEdges(edges []ring) [][]geom.Point { return dissolveWith(edges, false) }
