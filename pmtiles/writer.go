@@ -109,22 +109,9 @@ func (w *Writer) Add(ctx context.Context, z, x, y int, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("add tile: %w", err)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
-	}
-	c, err := w.contentOf(data)
-	if err != nil {
+	if err := w.addRun(id, 1, data); err != nil {
 		return fmt.Errorf("add tile %d/%d/%d: %w", z, x, y, err)
 	}
-	if n := len(w.entries); n > 0 {
-		if l := &w.entries[n-1]; l.content == c && l.id+uint64(l.n) == id && l.n < math.MaxUint32 {
-			l.n++
-			return nil
-		}
-	}
-	w.entries = append(w.entries, run{id: id, n: 1, content: c})
 	return nil
 }
 
@@ -155,6 +142,15 @@ func (w *Writer) AddSubtree(ctx context.Context, z, x, y, leafZoom int, data []b
 	d := uint(leafZoom - z)
 	start := zoomBase(leafZoom) + (id-zoomBase(z))<<(2*d)
 	total := uint64(1) << (2 * d)
+	if err := w.addRun(start, total, data); err != nil {
+		return fmt.Errorf("add subtree %d/%d/%d: %w", z, x, y, err)
+	}
+	return nil
+}
+
+// addRun stores data as the total consecutive tile ids from start, extending
+// the previous run when it ends at start with the same content.
+func (w *Writer) addRun(start, total uint64, data []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -162,13 +158,22 @@ func (w *Writer) AddSubtree(ctx context.Context, z, x, y, leafZoom int, data []b
 	}
 	c, err := w.contentOf(data)
 	if err != nil {
-		return fmt.Errorf("add subtree %d/%d/%d: %w", z, x, y, err)
+		return err
 	}
 	for total > 0 {
-		n := min(total, math.MaxUint32)
-		w.entries = append(w.entries, run{id: start, n: uint32(n), content: c})
-		start += n
-		total -= n
+		if n := len(w.entries); n > 0 {
+			if l := &w.entries[n-1]; l.content == c && l.id+uint64(l.n) == start && l.n < math.MaxUint32 {
+				k := min(total, uint64(math.MaxUint32-l.n))
+				l.n += uint32(k)
+				start += k
+				total -= k
+				continue
+			}
+		}
+		k := min(total, math.MaxUint32)
+		w.entries = append(w.entries, run{id: start, n: uint32(k), content: c})
+		start += k
+		total -= k
 	}
 	return nil
 }
