@@ -41,6 +41,7 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 	if opts.MaxZoom+1 >= 32 {
 		ix.zoomBits = 6
 	}
+	ix.iso = make([]levelIndex, opts.MaxZoom-opts.MinZoom+1)
 	b := &builder{ix: ix, workers: opts.Workers, ranks: newRankBits(n)}
 	if err := b.start(ctx); err != nil {
 		return nil, err
@@ -78,9 +79,19 @@ type builder struct {
 	outs       []chunkOut
 	nbrLo      []int32
 	nbrHi      []int32
-	seq        []seqItem
-	seqKeys    []uint64
+	cellChunk  []int32
+	nextItem   []int32
+	stack      []resolveFrame
 	groups     []groupOut
+	ins        []insItem
+	idKeys     []uint64
+
+	// Isolated points (see isolate.go): isoOrder lists the points by the
+	// zoom from which they are isolated (isoStart[v-MinZoom] is where the
+	// points of zoom v start), in input order; each batch joins the grid when
+	// the build reaches the zoom below it.
+	isoOrder []int32
+	isoStart []int32
 }
 
 // chunkOut is what step 1 finds in one chunk of rows.
@@ -89,11 +100,8 @@ type chunkOut struct {
 	clusters  []group   // seeds that form a cluster
 	leftovers []group   // seeds too small to form one
 	nbrs      []int32   // neighbour cells of dependent cells, back to back
-	items     []seqItem // every item of a dependent cell
+	dep       []int32   // the dependent cells, in grid order
 }
-
-// seqItem is an item that the sequential step decides.
-type seqItem struct{ key, pos, cell, chunk int32 }
 
 // start projects the points and sorts them into the grid of maxZoom.
 func (b *builder) start(ctx context.Context) error {
@@ -124,26 +132,67 @@ func (b *builder) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys := make([]uint64, n)
-	gather(b.workers, n, func(lo, hi int) {
+	// The grid starts with the points that are not isolated at maxZoom.
+	first := []int32(nil) // nil: every point
+	if o.MinPoints <= 2 && !o.noIsolation {
+		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, &b.sort)
+		if err != nil {
+			return err
+		}
+		b.bucketIsolated(ziso)
+		first = b.isoOrder[b.isoStart[len(b.isoStart)-2]:]
+	}
+	m := n
+	if first != nil {
+		m = len(first)
+	}
+	at := func(j int) int32 {
+		if first == nil {
+			return int32(j)
+		}
+		return first[j]
+	}
+	keys := make([]uint64, m)
+	gather(b.workers, m, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			keys[i] = b.g.cellKeyOf(ix.x[i], ix.y[i])
+			p := at(i)
+			keys[i] = b.g.cellKeyOf(ix.x[p], ix.y[p])
 		}
 	})
 	perm := radixSortPerm(keys, &b.sort)
-	b.sort = sortScratch{}
 	lv := &b.g.lv
-	lv.resize(n)
-	gather(b.workers, n, func(lo, hi int) {
+	lv.resize(m)
+	gather(b.workers, m, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			p := perm[j]
+			p := at(int(perm[j]))
 			lv.x[j], lv.y[j], lv.w[j], lv.key[j], lv.item[j] = ix.x[p], ix.y[p], 1, p, p
 		}
 	})
-	b.g.cellKey = make([]uint64, 0, n)
-	b.g.cellStart = make([]int32, 0, n+1)
+	b.g.cellKey = make([]uint64, 0, m)
+	b.g.cellStart = make([]int32, 0, m+1)
 	b.g.buildCells()
 	return nil
+}
+
+// bucketIsolated groups the points by isolation zoom, in input order.
+func (b *builder) bucketIsolated(ziso []uint8) {
+	o := b.ix.opts
+	nz := o.MaxZoom - o.MinZoom + 2 // zooms MinZoom..MaxZoom, then "never"
+	start := make([]int32, nz+1)
+	for _, v := range ziso {
+		start[int(v)-o.MinZoom+1]++
+	}
+	for i := 1; i <= nz; i++ {
+		start[i] += start[i-1]
+	}
+	order := make([]int32, len(ziso))
+	at := slices.Clone(start[:nz])
+	for p, v := range ziso {
+		k := int(v) - o.MinZoom
+		order[at[k]] = int32(p)
+		at[k]++
+	}
+	b.isoOrder, b.isoStart = order, start
 }
 
 // shiftFor is the cell shift of zoom z: cells are S·2^shift units wide.
@@ -191,10 +240,12 @@ const (
 //  1. in parallel, each cell's first item (in rank order) looks for any item
 //     of lower rank within r; if there is none it is a seed, and the rest of
 //     its cell is taken by it;
-//  2. sequentially, in rank order, the items of the other cells are decided:
-//     an item is a seed unless its cell or a neighbouring cell already has a
-//     seed within r. Only cells near a lower-ranked item take part, so on
-//     sparse levels this touches few items;
+//  2. sequentially, the items of the other cells are decided: an item is a
+//     seed unless its cell or a neighbouring cell has a seed of lower rank
+//     within r. Cells are decided in grid order, each first deciding what it
+//     depends on (see resolver), which gives the result of visiting in rank
+//     order without its cache misses. Only cells near a lower-ranked item
+//     take part, so on sparse levels this touches few items;
 //  3. in parallel, every item finds its owner, the seed of lowest rank within r;
 //  4. each seed with members becomes a cluster (weighted centroid) or, below
 //     minPoints, stays with its members as individual items;
@@ -225,6 +276,8 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	outs := b.outs[:nChunks]
 	nbrLo := grow(&b.nbrLo, nc)
 	nbrHi := grow(&b.nbrHi, nc)
+	cellChunk := grow(&b.cellChunk, nc)
+	next := grow(&b.nextItem, nc)
 	forCells := func(ch int, fn func(nr *neighbourRows, c int32)) {
 		nr := newNeighbourRows(g)
 		for ri := bounds[ch]; ri < bounds[ch+1]; ri++ {
@@ -237,7 +290,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
-			o.nbrs, o.items = o.nbrs[:0], o.items[:0]
+			o.nbrs, o.dep = o.nbrs[:0], o.dep[:0]
 			forCells(ch, func(nr *neighbourRows, c int32) {
 				p := g.cellStart[c]
 				if len(nr.from) == 1 && g.aloneInRow(c) {
@@ -280,9 +333,9 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					}
 				}
 				nbrHi[c] = int32(len(o.nbrs))
-				for q := p; q < cEnd; q++ {
-					o.items = append(o.items, seqItem{key: lv.key[q], pos: q, cell: c, chunk: int32(ch)})
-				}
+				cellChunk[c] = int32(ch)
+				next[c] = p
+				o.dep = append(o.dep, c)
 			})
 		}
 		return nil
@@ -291,34 +344,15 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		return err
 	}
 
-	// 2. the sequential part: decide the items of dependent cells in rank order.
-	seq := b.seq[:0]
+	// 2. the sequential part: decide the dependent cells, in grid order, on
+	// demand (see resolve).
+	res := resolver{b: b, outs: outs, cellChunk: cellChunk, next: next, r2: r2, stack: b.stack[:0]}
 	for ch := range outs {
-		seq = append(seq, outs[ch].items...)
-	}
-	b.seq = seq
-	keys := grow(&b.seqKeys, len(seq))
-	for i, e := range seq {
-		keys[i] = uint64(e.key)
-	}
-	for _, i := range radixSortPerm(keys, &b.sort) {
-		e := seq[i]
-		c := e.cell
-		if cellSeed[c] >= 0 {
-			continue
-		}
-		qx, qy := lv.x[e.pos], lv.y[e.pos]
-		covered := false
-		for _, c2 := range outs[e.chunk].nbrs[nbrLo[c]:nbrHi[c]] {
-			if s := cellSeed[c2]; s >= 0 && sqDist(qx, qy, lv.x[s], lv.y[s]) <= r2 {
-				covered = true
-				break
-			}
-		}
-		if !covered {
-			cellSeed[c] = e.pos
+		for _, c := range outs[ch].dep {
+			res.resolve(c, math.MaxInt32)
 		}
 	}
+	b.stack = res.stack[:0]
 
 	// 3. owners: the seed of lowest rank within r; a seed that owns anything
 	// besides itself is flagged.
@@ -391,6 +425,79 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		}
 	}
 	return b.formClusters(ctx, z, forFlagged, outs)
+}
+
+// resolver decides the dependent cells of a level: the sequential step of
+// the greedy pass, computed on demand so that it walks the grid in cell order
+// instead of jumping around it in rank order (which costs a cache miss per
+// look-up on large levels).
+//
+// A dependent cell's items are decided in rank order, each becoming the
+// cell's seed unless a seed of lower rank in a neighbouring cell lies within
+// r. To decide item q, every neighbouring cell first has its items of lower
+// rank than q decided, recursively; the rank bound drops with every step,
+// so the recursion ends and never meets a cell that is waiting on it. It is
+// kept on an explicit stack, as chains can be long on sorted input.
+type resolver struct {
+	b         *builder
+	outs      []chunkOut
+	cellChunk []int32 // the chunk whose nbrs list a dependent cell's neighbours
+	next      []int32 // per dependent cell: its first undecided item
+	r2        float64
+	stack     []resolveFrame
+}
+
+// resolveFrame is a cell being decided up to rank bound, with the index of
+// the next neighbour to look at for its current item.
+type resolveFrame struct{ cell, bound, nbr int32 }
+
+// resolve decides the items of cell c0 with rank below bound.
+func (rs *resolver) resolve(c0, bound int32) {
+	b := rs.b
+	g := &b.g
+	lv := &g.lv
+	cellSeed, next := b.cellSeed, rs.next
+	if cellSeed[c0] >= 0 || lv.key[next[c0]] >= bound {
+		return
+	}
+	rs.stack = append(rs.stack, resolveFrame{cell: c0, bound: bound, nbr: b.nbrLo[c0]})
+	for len(rs.stack) > 0 {
+		f := &rs.stack[len(rs.stack)-1]
+		c := f.cell
+		q := next[c]
+		if cellSeed[c] >= 0 || q == g.cellStart[c+1] || lv.key[q] >= f.bound {
+			rs.stack = rs.stack[:len(rs.stack)-1]
+			continue
+		}
+		kq, qx, qy := lv.key[q], lv.x[q], lv.y[q]
+		nbrs := rs.outs[rs.cellChunk[c]].nbrs
+		covered, pushed := false, false
+		for ; f.nbr < b.nbrHi[c]; f.nbr++ {
+			c2 := nbrs[f.nbr]
+			s := cellSeed[c2]
+			if s < 0 {
+				if n2 := next[c2]; n2 < g.cellStart[c2+1] && lv.key[n2] < kq {
+					// c2 has undecided items of lower rank: decide them first
+					rs.stack = append(rs.stack, resolveFrame{cell: c2, bound: kq, nbr: b.nbrLo[c2]})
+					pushed = true
+					break
+				}
+				continue
+			}
+			if lv.key[s] < kq && sqDist(qx, qy, lv.x[s], lv.y[s]) <= rs.r2 {
+				covered = true
+				break
+			}
+		}
+		switch {
+		case pushed:
+		case covered:
+			next[c]++ // q is taken; go on with the cell's next item
+			rs.stack[len(rs.stack)-1].nbr = b.nbrLo[c]
+		default:
+			cellSeed[c] = q
+		}
+	}
 }
 
 // group is a seed with members, found by formClusters.
@@ -505,7 +612,12 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(t.byID, func(a, b int32) int { return cmp.Compare(t.id[a], t.id[b]) })
+	// Ids are distinct and non-negative: a radix sort orders them.
+	idKeys := grow(&b.idKeys, m)
+	for i, id := range t.id {
+		idKeys[i] = uint64(id)
+	}
+	copy(t.byID, radixSortPerm(idKeys, &b.sort))
 	ix.zc = append(ix.zc, t)
 	ix.nClusters += m
 	for i := range m {
@@ -620,47 +732,43 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 		return lv.key[j]
 	}
 
-	// Clusters whose centre left the coarse cell of their seed. The owner
-	// array is free by now: it gives each cluster seed its index in the table.
-	var moved []int32 // indices into clusterSeeds
+	// Items that join the grid out of row order: clusters whose centre left
+	// the coarse cell of their seed, and the points isolated down to this
+	// zoom (see isolate.go), each list sorted by coarse cell, then order key.
+	// The owner array is free by now: it gives each cluster seed its index in
+	// the table.
+	moved := b.ins[:0]
 	for i, s := range clusterSeeds {
 		b.ownerCell[s] = int32(i)
 		c := g.cellOfPos(s)
 		k := g.cellKey[c]
 		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(uint32(k>>32)>>delta)<<32|(k&0xffffffff)>>delta {
-			moved = append(moved, int32(i))
 			role[s] = roleMoved
+			moved = append(moved, insItem{ck: ck, x: lv.x[s], y: lv.y[s], w: lv.w[s], key: keyOf(s), item: firstCluster + int32(i)})
 		}
 	}
-	movedKey := make([]uint64, len(moved))
-	for k, i := range moved {
-		s := clusterSeeds[i]
-		movedKey[k] = coarseKey(lv.x[s], lv.y[s])
-	}
-	order := make([]int, len(moved))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(p, q int) int {
-		if movedKey[p] != movedKey[q] {
-			return cmp.Compare(movedKey[p], movedKey[q])
+	slices.SortFunc(moved, func(p, q insItem) int {
+		if p.ck != q.ck {
+			return cmp.Compare(p.ck, q.ck)
 		}
-		return int(keyOf(clusterSeeds[moved[p]]) - keyOf(clusterSeeds[moved[q]]))
+		return cmp.Compare(p.key, q.key)
 	})
+	ins := b.joinIsolated(moved, coarseKey, newShift)
+	b.ins = ins[:0]
 
-	// Coarse rows: the fine rows they merge and the moved clusters they get.
+	// Coarse rows: the fine rows they merge and the inserted items they get.
 	type coarseRow struct {
 		row        uint32
 		a, b       int32 // fine row indices, -1 when absent
-		mLo, mHi   int32 // moved clusters, positions in order
+		mLo, mHi   int32 // inserted items, positions in ins
 		count, out int32 // items, first output position
 	}
 	var rows []coarseRow
 	mi := 0
-	for ri := 0; ri < len(g.rowVal) || mi < len(order); {
+	for ri := 0; ri < len(g.rowVal) || mi < len(ins); {
 		var cr coarseRow
 		switch {
-		case ri < len(g.rowVal) && (mi >= len(order) || uint64(g.rowVal[ri]>>delta) <= movedKey[order[mi]]>>32):
+		case ri < len(g.rowVal) && (mi >= len(ins) || uint64(g.rowVal[ri]>>delta) <= ins[mi].ck>>32):
 			cr = coarseRow{row: g.rowVal[ri] >> delta, a: int32(ri), b: -1}
 			ri++
 			if delta == 1 && ri < len(g.rowVal) && g.rowVal[ri]>>1 == cr.row {
@@ -668,10 +776,10 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 				ri++
 			}
 		default:
-			cr = coarseRow{row: uint32(movedKey[order[mi]] >> 32), a: -1, b: -1}
+			cr = coarseRow{row: uint32(ins[mi].ck >> 32), a: -1, b: -1}
 		}
 		cr.mLo = int32(mi)
-		for mi < len(order) && uint32(movedKey[order[mi]]>>32) == cr.row {
+		for mi < len(ins) && uint32(ins[mi].ck>>32) == cr.row {
 			mi++
 		}
 		cr.mHi = int32(mi)
@@ -764,7 +872,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 						kb = uint64(cr.row)<<32 | (g.cellKey[cb]&0xffffffff)>>delta
 					}
 					if m < cr.mHi {
-						km = movedKey[order[m]]
+						km = ins[m].ck
 					}
 					var c int32
 					switch {
@@ -781,8 +889,8 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 						break
 					}
 					if c == -1 {
-						s := clusterSeeds[moved[order[m]]]
-						emit(km, lv.x[s], lv.y[s], lv.w[s], keyOf(s), firstCluster+moved[order[m]])
+						it := &ins[m]
+						emit(km, it.x, it.y, it.w, it.key, it.item)
 						m++
 						continue
 					}
@@ -814,6 +922,14 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 	})
 
 	// The cell table of the new grid.
+	cells := 0
+	for gi := range groups {
+		cells += len(groups[gi].cellKey)
+	}
+	if cap(g.cellKey) < cells {
+		g.cellKey = make([]uint64, 0, cells+cells/4)
+		g.cellStart = make([]int32, 0, cells+cells/4+1)
+	}
 	g.cellKey = g.cellKey[:0]
 	g.cellStart = g.cellStart[:0]
 	for gi := range groups {
@@ -823,6 +939,55 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 	g.cellStart = append(g.cellStart, total)
 	g.shift = newShift
 	b.g.lv, b.next = b.next, b.g.lv
+}
+
+// insItem is an item that coarsen merges into the rows of the next grid.
+type insItem struct {
+	ck                 uint64 // coarse cell key
+	x, y, w, key, item int32
+}
+
+// joinIsolated returns moved merged with the points whose isolation zoom is
+// the zoom just computed: from the next zoom down they are in the grid. Those
+// points, in the order of the next grid's cells, are also recorded as the
+// index's list of points isolated from this zoom up.
+func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint64, newShift uint) []insItem {
+	if b.isoStart == nil {
+		return moved
+	}
+	ix := b.ix
+	v := b.zoom - ix.opts.MinZoom
+	batch := b.isoOrder[b.isoStart[v]:b.isoStart[v+1]]
+	if len(batch) == 0 {
+		return moved
+	}
+	keys := grow(&b.idKeys, len(batch))
+	for i, p := range batch {
+		keys[i] = coarseKey(ix.x[p], ix.y[p])
+	}
+	perm := radixSortPerm(keys, &b.sort) // stable: input order within a cell
+	items := make([]int32, len(batch))
+	for j, i := range perm {
+		items[j] = batch[i]
+	}
+	ix.iso[v] = levelIndex{fine: b.g.fine, shift: newShift, items: items}
+	if len(moved) == 0 {
+		out := grow(&b.ins, len(items))
+		for j, p := range items {
+			out[j] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
+		}
+		return out
+	}
+	out := make([]insItem, 0, len(moved)+len(items))
+	i := 0
+	for j, p := range items {
+		for i < len(moved) && (moved[i].ck < keys[j] || moved[i].ck == keys[j] && moved[i].key < p) {
+			out = append(out, moved[i])
+			i++
+		}
+		out = append(out, insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p})
+	}
+	return append(out, moved[i:]...)
 }
 
 // groupOut is what one group of coarse rows produces in coarsen.

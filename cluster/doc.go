@@ -26,6 +26,13 @@
 // the current one, made by a linear merge of row pairs, so no zoom sorts its
 // items. Results do not depend on the number of workers.
 //
+// Points that no other point comes near are kept out of the grid while they
+// cannot take part (isolate.go): a point with no other input point within
+// 3r(z) is untouched at zoom z, whatever clusters form around it, and this
+// holds from some zoom up to MaxZoom. One pass over power-of-two cells finds
+// that zoom for every point before the build, so the sparse high zooms cost
+// little. The index serves such points from one list per zoom.
+//
 // # Queries
 //
 // Index answers supercluster's queries: Clusters (a bbox at a zoom, across the

@@ -30,6 +30,10 @@ type Index struct {
 	nClusters int
 
 	levels []levelIndex // by zoom - MinZoom; the last is the input points
+	// iso[v-MinZoom] lists the points isolated from zoom v up to MaxZoom (see
+	// isolate.go): they are left out of the levels above v, and a query at
+	// zoom z reads levels[z] and iso[v] for every v < z.
+	iso []levelIndex
 	aggs   *aggregator
 }
 
@@ -155,11 +159,22 @@ func (ix *Index) AppendClusters(dst []Feature, bbox [4]float64, zoom int) []Feat
 		dst = ix.AppendClusters(dst, [4]float64{minLng, minLat, 180, maxLat}, zoom)
 		return ix.AppendClusters(dst, [4]float64{-180, minLat, maxLng, maxLat}, zoom)
 	}
-	lvl := &ix.levels[ix.limitZoom(zoom)-ix.opts.MinZoom]
-	ix.rangeQuery(lvl, encode(lngX(minLng)), encode(latY(maxLat)), encode(lngX(maxLng)), encode(latY(minLat)), func(item int32) {
+	ix.zoomQuery(zoom, encode(lngX(minLng)), encode(latY(maxLat)), encode(lngX(maxLng)), encode(latY(minLat)), func(item int32) {
 		dst = append(dst, ix.feature(item))
 	})
 	return dst
+}
+
+// zoomQuery calls fn for every item of zoom z within the fixed-point box:
+// the items of its level, and the isolated points of the lists below it.
+func (ix *Index) zoomQuery(z int, minX, minY, maxX, maxY int32, fn func(item int32)) {
+	k := ix.limitZoom(z) - ix.opts.MinZoom
+	ix.rangeQuery(&ix.levels[k], minX, minY, maxX, maxY, fn)
+	for v := range min(k, len(ix.iso)) {
+		if len(ix.iso[v].items) > 0 {
+			ix.rangeQuery(&ix.iso[v], minX, minY, maxX, maxY, fn)
+		}
+	}
 }
 
 // rangeQuery calls fn for every item of the level within the fixed-point box
@@ -231,7 +246,6 @@ type TileFeature struct {
 // every side, wrapping across the antimeridian, as supercluster's getTile.
 // It returns nil for an empty tile.
 func (ix *Index) Tile(z, x, y int) []TileFeature {
-	lvl := &ix.levels[ix.limitZoom(z)-ix.opts.MinZoom]
 	z2 := math.Ldexp(1, z)
 	extent, radius := ix.opts.Extent, ix.opts.Radius
 	p := radius / extent
@@ -255,12 +269,12 @@ func (ix *Index) Tile(z, x, y int) []TileFeature {
 			})
 		}
 	}
-	ix.rangeQuery(lvl, encode(float64(float64(x)-p)/z2), top, encode(float64(float64(x+1)+p)/z2), bottom, add(float64(x)))
+	ix.zoomQuery(z, encode(float64(float64(x)-p)/z2), top, encode(float64(float64(x+1)+p)/z2), bottom, add(float64(x)))
 	if x == 0 {
-		ix.rangeQuery(lvl, encode(1-p/z2), top, encode(1), bottom, add(z2))
+		ix.zoomQuery(z, encode(1-p/z2), top, encode(1), bottom, add(z2))
 	}
 	if x == int(z2)-1 {
-		ix.rangeQuery(lvl, encode(0), top, encode(p/z2), bottom, add(-1))
+		ix.zoomQuery(z, encode(0), top, encode(p/z2), bottom, add(-1))
 	}
 	return out
 }
@@ -398,7 +412,11 @@ func (ix *Index) Bounds(id int64) ([4]float64, error) {
 func (ix *Index) CountsPerZoom() map[int]int {
 	out := make(map[int]int, len(ix.levels))
 	for i, l := range ix.levels {
-		out[ix.opts.MinZoom+i] = len(l.items)
+		n := len(l.items)
+		for _, iso := range ix.iso[:min(i, len(ix.iso))] {
+			n += len(iso.items)
+		}
+		out[ix.opts.MinZoom+i] = n
 	}
 	return out
 }

@@ -28,6 +28,11 @@ type Options struct {
 	Aggregates []Aggregate
 	// Progress, when set, receives the build's progress.
 	Progress mapcluster.Progress
+
+	// noIsolation keeps every point in the grid at every zoom (see
+	// isolate.go); tests use it to check that skipping isolated points never
+	// changes a result.
+	noIsolation bool
 }
 
 // DefaultOptions returns supercluster's defaults.

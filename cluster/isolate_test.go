@@ -1,0 +1,138 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mapcluster/mapcluster"
+)
+
+// sortedSnapshot is snapshot with each zoom's features sorted: isolation
+// changes the order in which a query lists features, never the features.
+func sortedSnapshot(t *testing.T, ix *Index) string {
+	t.Helper()
+	world := [4]float64{-180, -90, 180, 90}
+	var out []string
+	o := ix.Options()
+	for z := o.MinZoom; z <= o.MaxZoom+1; z++ {
+		var s []string
+		for _, f := range ix.Clusters(world, z) {
+			line := fmt.Sprintf("z%d %d %d %.9f %.9f", z, f.ID, f.Count, f.Lng, f.Lat)
+			if f.IsCluster() {
+				kids, err := ix.Children(f.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range kids {
+					line += fmt.Sprintf(" %d", k.ID)
+				}
+			}
+			s = append(s, line)
+		}
+		slices.Sort(s)
+		out = append(out, s...)
+		var tiles []string
+		for _, tc := range [][2]int{{0, 0}, {1, 0}, {1, 1}} {
+			n := 1 << min(z, 3)
+			for _, f := range ix.Tile(min(z, 3), tc[0]%n, tc[1]%n) {
+				tiles = append(tiles, fmt.Sprintf("t%d %d %d %d", z, f.ID, f.X, f.Y))
+			}
+		}
+		slices.Sort(tiles)
+		out = append(out, tiles...)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestIsolationChangesNothing(t *testing.T) {
+	t.Parallel()
+	cities := loadLngLatCSV(t, worldCitiesPath)
+	synth := syntheticPoints(30000, 5)
+	cases := []struct {
+		name string
+		opts Options
+	}{
+		{"defaults", DefaultOptions()},
+		{"r60 z20", Options{MaxZoom: 20, Radius: 60}},
+		{"minzoom 3 extent 256", Options{MinZoom: 3, MaxZoom: 16, Extent: 256}},
+		{"maxzoom 30", Options{MaxZoom: 30, Radius: 10}},
+		{"one zoom", Options{MinZoom: 9, MaxZoom: 9}},
+	}
+	for _, c := range cases {
+		for _, data := range []struct {
+			name string
+			n    int
+		}{{"cities", 40000}, {"synthetic", 30000}} {
+			t.Run(c.name+"/"+data.name, func(t *testing.T) {
+				t.Parallel()
+				pts := synth
+				if data.name == "cities" {
+					pts = &mapcluster.Points{Lng: cities.Lng[:data.n], Lat: cities.Lat[:data.n]}
+				}
+				on, err := Build(context.Background(), pts, c.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				off := c.opts
+				off.noIsolation = true
+				ref, err := Build(context.Background(), pts, off)
+				if err != nil {
+					t.Fatal(err)
+				}
+				isolated := 0
+				for _, l := range on.iso {
+					isolated += len(l.items)
+				}
+				if isolated == 0 && c.name == "defaults" {
+					t.Fatal("no point was isolated: the test would not exercise isolation")
+				}
+				if got, want := sortedSnapshot(t, on), sortedSnapshot(t, ref); got != want {
+					t.Fatalf("isolating %d points changed the output", isolated)
+				}
+			})
+		}
+	}
+}
+
+// TestIsolationZoomsAreSound checks the bound by brute force: a point
+// isolated from zoom v has no other point within 3r(v).
+func TestIsolationZoomsAreSound(t *testing.T) {
+	t.Parallel()
+	pts := syntheticPoints(4000, 9)
+	n := pts.Len()
+	x, y := make([]int32, n), make([]int32, n)
+	for i := range n {
+		x[i], y[i] = encode(lngX(pts.Lng[i])), encode(latY(pts.Lat[i]))
+	}
+	for _, o := range []Options{DefaultOptions(), {MaxZoom: 12, Radius: 80, Extent: 512}, {MinZoom: 2, MaxZoom: 24, Radius: 40, Extent: 256}} {
+		o = o.withDefaults()
+		ziso, err := isolationZooms(context.Background(), x, y, o, &sortScratch{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := 0
+		for p, v := range ziso {
+			if int(v) > o.MaxZoom {
+				continue
+			}
+			counted++
+			if int(v) < o.MinZoom {
+				t.Fatalf("point %d: isolation zoom %d below min zoom %d", p, v, o.MinZoom)
+			}
+			r3 := 3 * zoomRadius(o.Radius, o.Extent, int(v))
+			for q := range n {
+				if q != p && math.Sqrt(sqDist(x[p], y[p], x[q], y[q])) <= r3 {
+					t.Fatalf("options %+v: point %d is isolated from zoom %d but point %d is %.0f units away (3r = %.0f)",
+						o, p, v, q, math.Sqrt(sqDist(x[p], y[p], x[q], y[q])), r3)
+				}
+			}
+		}
+		if counted == 0 {
+			t.Fatalf("options %+v: no point isolated", o)
+		}
+	}
+}
