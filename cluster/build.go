@@ -94,6 +94,10 @@ type builder struct {
 	isoStart []int32
 }
 
+// chunkCells is the number of cells in a chunk of rows, the unit of the
+// parallel steps.
+const chunkCells = 2048
+
 // chunkOut is what step 1 finds in one chunk of rows.
 type chunkOut struct {
 	mem       []int32   // members of the seeds of groups, back to back
@@ -135,7 +139,7 @@ func (b *builder) start(ctx context.Context) error {
 	// The grid starts with the points that are not isolated at maxZoom.
 	first := []int32(nil) // nil: every point
 	if o.MinPoints <= 2 && !o.noIsolation {
-		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, &b.sort)
+		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, b.workers, &b.sort)
 		if err != nil {
 			return err
 		}
@@ -268,10 +272,12 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 
 	// 1. independent cell heads; dependent cells list their neighbour cells.
 	g.buildRows()
-	bounds := g.rowChunks(2048)
+	bounds := g.rowChunks(chunkCells)
 	nChunks := len(bounds) - 1
-	if len(b.outs) < nChunks {
-		b.outs = append(b.outs, make([]chunkOut, nChunks-len(b.outs))...)
+	for len(b.outs) < nChunks {
+		// Sized for a dense level up front: growing thousands of buffers by
+		// doubling cost a tenth of a 10M build in copies and page faults.
+		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, 8*chunkCells), dep: make([]int32, 0, chunkCells), mem: make([]int32, 0, chunkCells)})
 	}
 	outs := b.outs[:nChunks]
 	nbrLo := grow(&b.nbrLo, nc)

@@ -35,10 +35,11 @@ type isoTable struct {
 	rowFirst []int32
 	col      []uint32
 	rep      []int32
+	zi       []uint8 // the lowest zoom rep has passed so far
 }
 
 func (t *isoTable) reset() {
-	t.rowVal, t.rowFirst, t.col, t.rep = t.rowVal[:0], t.rowFirst[:0], t.col[:0], t.rep[:0]
+	t.rowVal, t.rowFirst, t.col, t.rep, t.zi = t.rowVal[:0], t.rowFirst[:0], t.col[:0], t.rep[:0], t.zi[:0]
 }
 
 // isoNever is the isolation zoom of a point that is not isolated even at
@@ -50,7 +51,7 @@ func isoNever(o Options) uint8 { return uint8(o.MaxZoom + 1) }
 // is not isolated at maxZoom. It stops early, leaving points at the last
 // zoom they passed, once too few points remain isolated to pay for a zoom;
 // that only keeps a point in the grid longer, which never changes results.
-func isolationZooms(ctx context.Context, x, y []int32, o Options, sc *sortScratch) ([]uint8, error) {
+func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, sc *sortScratch) ([]uint8, error) {
 	n := len(x)
 	ziso := make([]uint8, n)
 	never := isoNever(o)
@@ -67,26 +68,34 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, sc *sortScratc
 	if k0 > 28 {
 		return ziso, nil // cells a quarter of the world wide: nothing is isolated
 	}
+	// Keys are row<<colBits | col, packed tight so the radix sort makes as
+	// few passes as the rows and columns need.
+	colBits := uint(31 - k0)
 	keys := make([]uint64, n)
-	for i := range n {
-		keys[i] = uint64(uint32(y[i]+coordOffset)>>k0)<<32 | uint64(uint32(x[i]+coordOffset)>>k0)
-	}
+	gather(workers, n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			keys[i] = uint64(uint32(y[i]+coordOffset)>>k0)<<colBits | uint64(uint32(x[i]+coordOffset)>>k0)
+		}
+	})
 	perm := radixSortPerm(keys, sc)
+	colMask := uint64(1)<<colBits - 1
 
 	var a, b isoTable
 	a.col = make([]uint32, 0, n)
 	a.rep = make([]int32, 0, n)
+	a.zi = make([]uint8, 0, n)
 	for j := 0; j < n; {
 		k := keys[j]
 		e := j + 1
 		for e < n && keys[e] == k {
 			e++
 		}
-		if row := uint32(k >> 32); len(a.rowVal) == 0 || a.rowVal[len(a.rowVal)-1] != row {
+		if row := uint32(k >> colBits); len(a.rowVal) == 0 || a.rowVal[len(a.rowVal)-1] != row {
 			a.rowVal = append(a.rowVal, row)
 			a.rowFirst = append(a.rowFirst, int32(len(a.col)))
 		}
-		a.col = append(a.col, uint32(k))
+		a.col = append(a.col, uint32(k&colMask))
+		a.zi = append(a.zi, never)
 		if e-j == 1 {
 			a.rep = append(a.rep, perm[j])
 		} else {
@@ -97,25 +106,82 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, sc *sortScratc
 	a.rowFirst = append(a.rowFirst, int32(len(a.col)))
 	keys = nil
 
+	b.col = make([]uint32, 0, len(a.col))
+	b.rep = make([]int32, 0, len(a.col))
+	b.zi = make([]uint8, 0, len(a.col))
 	cur, next := &a, &b
+	var parts []isoTable // per chunk of rows, reused
 	for z := o.MaxZoom; z >= o.MinZoom && k0+(o.MaxZoom-z) <= 29; z-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if passed := cur.test(ziso, uint8(z)); passed == 0 || passed*isoStopRatio < len(cur.col) {
+		// Chunks of rows that start on an even row, so no pair of rows that
+		// merge is split; each tests its rows and merges them into its part.
+		bounds := []int{0}
+		for ri, last := 0, 0; ri < len(cur.rowVal); ri++ {
+			if int(cur.rowFirst[ri]-cur.rowFirst[last]) >= 1<<16 && cur.rowVal[ri]>>1 != cur.rowVal[ri-1]>>1 {
+				bounds = append(bounds, ri)
+				last = ri
+			}
+		}
+		bounds = append(bounds, len(cur.rowVal))
+		for len(parts) < len(bounds)-1 {
+			parts = append(parts, isoTable{})
+		}
+		for k := range len(bounds) - 1 {
+			if c := int(cur.rowFirst[bounds[k+1]] - cur.rowFirst[bounds[k]]); cap(parts[k].col) < c {
+				parts[k].col = make([]uint32, 0, c)
+				parts[k].rep = make([]int32, 0, c)
+				parts[k].zi = make([]uint8, 0, c)
+			}
+		}
+		passed := make([]int, len(bounds)-1)
+		gather(workers, len(passed), func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				passed[k] = cur.test(ziso, uint8(z), never, bounds[k], bounds[k+1])
+			}
+		})
+		total := 0
+		for _, p := range passed {
+			total += p
+		}
+		if total == 0 || total*isoStopRatio < len(cur.col) || z == o.MinZoom {
 			break
 		}
-		cur.coarsen(next)
+		gather(workers, len(passed), func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				cur.coarsen(&parts[k], bounds[k], bounds[k+1])
+			}
+		})
+		next.reset()
+		for k := range passed {
+			p := &parts[k]
+			base := int32(len(next.col))
+			next.rowVal = append(next.rowVal, p.rowVal...)
+			for _, f := range p.rowFirst[:len(p.rowVal)] {
+				next.rowFirst = append(next.rowFirst, base+f)
+			}
+			next.col = append(next.col, p.col...)
+			next.rep = append(next.rep, p.rep...)
+			next.zi = append(next.zi, p.zi...)
+		}
+		next.rowFirst = append(next.rowFirst, int32(len(next.col)))
 		cur, next = next, cur
+	}
+	for c, p := range cur.rep {
+		if p >= 0 {
+			ziso[p] = cur.zi[c]
+		}
 	}
 	return ziso, nil
 }
 
-// test clears rep for every cell that has an occupied neighbour, records
-// zoom z for the points that pass, and returns how many passed.
-func (t *isoTable) test(ziso []uint8, z uint8) int {
+// test clears rep for every cell of rows [rlo, rhi) that has an occupied
+// neighbour, records zoom z for the points that pass, and returns how many
+// passed. It writes only to those rows' cells.
+func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
 	passed := 0
-	for ri := range t.rowVal {
+	for ri := rlo; ri < rhi; ri++ {
 		row := t.rowVal[ri]
 		lo, hi := t.rowFirst[ri], t.rowFirst[ri+1]
 		// cursors over the rows just above and below, when occupied
@@ -146,9 +212,12 @@ func (t *isoTable) test(ziso []uint8, z uint8) int {
 				alone = ub == ubEnd || t.col[ub] > col+1
 			}
 			if alone {
-				ziso[t.rep[c]] = z
+				t.zi[c] = z
 				passed++
 			} else {
+				if t.zi[c] != never {
+					ziso[t.rep[c]] = t.zi[c]
+				}
 				t.rep[c] = -1
 			}
 		}
@@ -156,24 +225,26 @@ func (t *isoTable) test(ziso []uint8, z uint8) int {
 	return passed
 }
 
-// coarsen writes the cells of the next zoom out (2×2 blocks) into out.
-func (t *isoTable) coarsen(out *isoTable) {
+// coarsen writes the cells of the next zoom (2×2 blocks) made from rows
+// [rlo, rhi) into out.
+func (t *isoTable) coarsen(out *isoTable, rlo, rhi int) {
 	out.reset()
-	emit := func(col uint32, rep int32) {
+	emit := func(col uint32, rep int32, zi uint8) {
 		n := len(out.col)
 		if n > int(out.rowFirst[len(out.rowFirst)-1]) && out.col[n-1] == col {
-			out.rep[n-1] = -1 // two cells merge: nobody in them is isolated
+			out.rep[n-1] = -1 // two cells merge: neither held a passing point
 			return
 		}
 		out.col = append(out.col, col)
 		out.rep = append(out.rep, rep)
+		out.zi = append(out.zi, zi)
 	}
-	for ri := 0; ri < len(t.rowVal); {
+	for ri := rlo; ri < rhi; {
 		row := t.rowVal[ri] >> 1
 		a, aEnd := t.rowFirst[ri], t.rowFirst[ri+1]
 		ri++
 		b, bEnd := int32(0), int32(0)
-		if ri < len(t.rowVal) && t.rowVal[ri]>>1 == row {
+		if ri < rhi && t.rowVal[ri]>>1 == row {
 			b, bEnd = t.rowFirst[ri], t.rowFirst[ri+1]
 			ri++
 		}
@@ -181,10 +252,10 @@ func (t *isoTable) coarsen(out *isoTable) {
 		out.rowFirst = append(out.rowFirst, int32(len(out.col)))
 		for a < aEnd || b < bEnd {
 			if b >= bEnd || (a < aEnd && t.col[a] <= t.col[b]) {
-				emit(t.col[a]>>1, t.rep[a])
+				emit(t.col[a]>>1, t.rep[a], t.zi[a])
 				a++
 			} else {
-				emit(t.col[b]>>1, t.rep[b])
+				emit(t.col[b]>>1, t.rep[b], t.zi[b])
 				b++
 			}
 		}
