@@ -659,13 +659,13 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 			i++
 		}
 	}
-	seeds := make([]int32, 0, m)
+	seedCells := make([]int32, 0, m)
 	for ch := range outs {
 		for _, gr := range outs[ch].clusters {
-			seeds = append(seeds, cellSeed[gr.cell])
+			seedCells = append(seedCells, gr.cell)
 		}
 	}
-	b.coarsen(role, newKey, seeds, first)
+	b.coarsen(role, newKey, seedCells, first)
 	return ctx.Err()
 }
 
@@ -719,10 +719,10 @@ func (b *builder) renumber(lefts map[int32][]int32) []int32 {
 // cells while they stay one unit wide), so each pair of rows merges into one,
 // and clusters that moved out of their seed's cell are merged in. Groups of
 // coarse rows are merged in parallel, each into its own range of the output.
-// role is nil when every item is kept as it is; clusterSeeds are the seeds of
-// this zoom's clusters in grid order, numbered from firstCluster; newKey, when
-// set, replaces the order keys.
-func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, firstCluster int32) {
+// role is nil when every item is kept as it is; seedCells are the cells of
+// the seeds of this zoom's clusters in grid order, numbered from
+// firstCluster; newKey, when set, replaces the order keys.
+func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, firstCluster int32) {
 	g := &b.g
 	lv := &g.lv
 	newShift := b.shiftFor(b.zoom - 1)
@@ -744,9 +744,9 @@ func (b *builder) coarsen(role []uint8, newKey []int32, clusterSeeds []int32, fi
 	// The owner array is free by now: it gives each cluster seed its index in
 	// the table.
 	moved := b.ins[:0]
-	for i, s := range clusterSeeds {
+	for i, c := range seedCells {
+		s := b.cellSeed[c]
 		b.ownerCell[s] = int32(i)
-		c := g.cellOfPos(s)
 		k := g.cellKey[c]
 		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(uint32(k>>32)>>delta)<<32|(k&0xffffffff)>>delta {
 			role[s] = roleMoved
@@ -1001,15 +1001,6 @@ type groupOut struct {
 	cellKey   []uint64
 	cellStart []int32 // absolute output positions
 	unsorted  []int32 // indices into cellKey of cells not in rank order
-}
-
-// cellOfPos returns the cell holding item position j.
-func (g *grid) cellOfPos(j int32) int32 {
-	c, found := slices.BinarySearch(g.cellStart, j)
-	if !found {
-		c--
-	}
-	return int32(c)
 }
 
 // sortCell sorts items [lo, hi) of l by order key: an insertion sort over

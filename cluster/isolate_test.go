@@ -110,7 +110,7 @@ func TestIsolationZoomsAreSound(t *testing.T) {
 	}
 	for _, o := range []Options{DefaultOptions(), {MaxZoom: 12, Radius: 80, Extent: 512}, {MinZoom: 2, MaxZoom: 24, Radius: 40, Extent: 256}} {
 		o = o.withDefaults()
-		ziso, err := isolationZooms(context.Background(), x, y, o, &sortScratch{})
+		ziso, err := isolationZooms(context.Background(), x, y, o, 1, &sortScratch{})
 		if err != nil {
 			t.Fatal(err)
 		}

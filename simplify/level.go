@@ -36,6 +36,7 @@ type levelWork struct {
 	blockBuf []int32
 	// strikes counts, per shortcut start, the rounds it conflicted in.
 	strikes map[int32]int32
+	join    joinGrid
 }
 
 // maxStrikes is how many rounds a chain gets its vertices back one at a
@@ -216,61 +217,6 @@ func (w *levelWork) arcOf(v int32) int {
 	return lo
 }
 
-// shortIndex indexes the chain bboxes of a set of shortcuts.
-type shortIndex struct {
-	tree   *geom.RTree
-	shorts []segment
-	chain  []geom.BBox // bbox of the chain a shortcut replaces
-	buf    []int32
-}
-
-func (w *levelWork) newShortGrid(shorts []segment) *shortIndex {
-	t := w.t
-	sg := &shortIndex{shorts: shorts, chain: make([]geom.BBox, len(shorts))}
-	for k, s := range shorts {
-		sg.chain[k] = t.chainBBox(int(s.i), int(s.j))
-	}
-	sg.tree = geom.NewRTree(sg.chain)
-	return sg
-}
-
-// check tests segment o against the shortcuts of sg and marks the shortcuts
-// (and o, when it is a shortcut) that conflict.
-func (w *levelWork) check(sg *shortIndex, o segment, arcEnd bool) {
-	a, b := w.t.ll[o.i], w.t.ll[o.j]
-	sg.buf = sg.tree.SearchInto(geom.SegBBox(a, b), sg.buf[:0])
-	w.checkAmong(sg, o, arcEnd, sg.buf)
-}
-
-// checkAmong is check over candidate shortcuts (indexes into sg.shorts)
-// that include every shortcut whose chain bbox meets o.
-func (w *levelWork) checkAmong(sg *shortIndex, o segment, arcEnd bool, cands []int32) {
-	t := w.t
-	a, b := t.ll[o.i], t.ll[o.j]
-	ob := geom.SegBBox(a, b)
-	for _, k := range cands {
-		cb := sg.chain[k]
-		if !cb.Overlaps(ob) {
-			continue
-		}
-		s := sg.shorts[k]
-		if s == o || w.next[s.i] != s.j {
-			continue // itself, or split since
-		}
-		sa, sb := t.ll[s.i], t.ll[s.j]
-		if geom.SegBBox(sa, sb).Overlaps(ob) && geom.Conflict(sa, sb, a, b) {
-			w.mark(s.i)
-			if o.j > o.i+1 {
-				w.mark(o.i)
-			}
-			continue
-		}
-		if w.swept(s, cb, a) || (arcEnd && w.swept(s, cb, b)) {
-			w.mark(s.i)
-		}
-	}
-}
-
 // swept reports whether p lies strictly inside the region between shortcut
 // s and the chain of vertices it replaces.
 func (w *levelWork) swept(s segment, cb geom.BBox, p geom.Point) bool {
@@ -294,10 +240,10 @@ func (w *levelWork) mark(i int32) {
 // chain it replaces) holds a kept vertex. Each round restores the most
 // important removed vertex of every conflicting shortcut (all of its chain
 // after maxStrikes rounds). The first round tests every shortcut, from the
-// shortcut's side (static index) or from the kept segments' side (an index
-// of the shortcuts), whichever is cheaper; later rounds test the new
-// segments against the first round's shortcuts, and the shortcuts made
-// since against everything.
+// shortcut's side (static index) or by a grid join of the shortcuts with
+// the kept segments (gridJoin), whichever is cheaper; later rounds test
+// the new segments against the first round's shortcuts (through the same
+// grid), and the shortcuts made since against everything.
 func (w *levelWork) resolve() {
 	t := w.t
 	var shorts []segment
@@ -316,59 +262,27 @@ func (w *levelWork) resolve() {
 	}
 	// Pick the cheaper way to find conflicts: from each shortcut through the
 	// static index of original segments (cheap when chains are short, at
-	// high zooms), or by scanning every kept segment against an index of the
-	// shortcuts (cheap when few vertices are kept, at low zooms).
+	// high zooms), or by joining every kept segment with the shortcuts on a
+	// grid (cheap when few vertices are kept, at low zooms).
 	// The vertices the shortcuts replace stand for the first cost, the
 	// kept segments for the second.
 	est := 0
 	for _, sh := range shorts {
 		est += int(sh.j - sh.i)
 	}
-	static := est <= w.nseg
-	var sg *shortIndex
-	if static {
+	w.join.built = false
+	if est <= w.nseg {
 		for _, sh := range shorts {
 			w.staticCheck(sh)
 		}
 	} else {
-		// Every kept segment against an index of all shortcuts.
-		sg = w.newShortGrid(shorts)
-		for a := range w.active {
-			if !w.active[a] {
-				continue
-			}
-			end := t.start[a+1] - 1
-			blk := int32(-1)
-			var cands []int32
-			for v := t.start[a]; v < end; v = w.next[v] {
-				j := w.next[v]
-				b := v / 16
-				if j > 16*b+16 {
-					// Leaves its block: query for it alone.
-					w.check(sg, segment{v, j}, j == end)
-					continue
-				}
-				if b != blk {
-					// The candidates of a 16-vertex block serve every
-					// segment inside it.
-					blk = b
-					w.blockBuf = sg.tree.SearchInto(t.box16[b], w.blockBuf[:0])
-					cands = w.blockBuf
-				}
-				if len(cands) > 0 {
-					w.checkAmong(sg, segment{v, j}, j == end, cands)
-				}
-			}
-		}
+		w.gridJoin(shorts)
 	}
 	// Later rounds: the new segments against the first round's shortcuts,
 	// and the shortcuts made since (new or not yet split) through the
 	// static index, which sees every kept vertex.
 	var later []segment
 	for round := 0; len(w.badList) > 0 && round < 1000; round++ {
-		if sg == nil {
-			sg = w.newShortGrid(shorts)
-		}
 		var newSegs []segment
 		var pts []geom.BBox
 		w.restoreBad(func(s segment) {
@@ -391,7 +305,7 @@ func (w *levelWork) resolve() {
 		later = keep
 		for _, o := range newSegs {
 			if w.next[o.i] == o.j {
-				w.check(sg, o, true)
+				w.joinCheck(shorts, o)
 				if o.j > o.i+1 {
 					later = append(later, o)
 					w.staticCheck(o)
@@ -450,8 +364,17 @@ func (w *levelWork) restoreBad(add func(segment)) {
 // staticCheck finds conflicts of shortcut s through the static index of
 // all original segments: every kept segment that can cross s or have a
 // vertex in its swept region has an original segment in the bbox of the
-// chain s replaces, and lo maps that segment to the kept one.
-func (w *levelWork) staticCheck(s segment) {
+// chain s replaces, and lo maps that segment to the kept one. It stops at
+// the first conflict, so a shortcut that crosses s is marked only when it
+// is checked itself.
+func (w *levelWork) staticCheck(s segment) { w.staticCheckMode(s, false) }
+
+// staticCheckAll is staticCheck that goes on after the first conflict and
+// marks every shortcut that crosses s, for when those are not checked
+// themselves against s.
+func (w *levelWork) staticCheckAll(s segment) { w.staticCheckMode(s, true) }
+
+func (w *levelWork) staticCheckMode(s segment, all bool) {
 	t := w.t
 	w.query++
 	q := w.query
@@ -486,11 +409,16 @@ func (w *levelWork) staticCheck(s segment) {
 				if o.j > o.i+1 {
 					w.mark(o.i)
 				}
-				return
+				if !all {
+					return
+				}
+				continue
 			}
-			if w.swept(s, cb, oa) || w.swept(s, cb, ob) {
+			if !w.bad[i] && (w.swept(s, cb, oa) || w.swept(s, cb, ob)) {
 				w.mark(i)
-				return
+				if !all {
+					return
+				}
 			}
 		}
 	}
