@@ -301,6 +301,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				p := g.cellStart[c]
 				if len(nr.from) == 1 && g.aloneInRow(c) {
 					cellSeed[c] = p // no other cell within reach: nothing can take it
+					cellChunk[c] = -1
 					return
 				}
 				px, py, pk := lv.x[p], lv.y[p], lv.key[p]
@@ -322,6 +323,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				}
 				if !dependent {
 					cellSeed[c] = p
+					cellChunk[c] = -1
 					return
 				}
 				cellSeed[c] = -1
@@ -375,7 +377,14 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					role[cellSeed[c]] = roleKeep
 					return
 				}
-				nr.advance(c)
+				// A dependent cell's list of neighbours holds every cell whose
+				// seed can own one of its items: an owner ranks below the item.
+				var nbrs []int32
+				if k := cellChunk[c]; k >= 0 {
+					nbrs = outs[k].nbrs[nbrLo[c]:nbrHi[c]]
+				} else {
+					nr.advance(c)
+				}
 				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
 					if cellSeed[c] == j {
 						ownerCell[j], role[j] = c, roleKeep
@@ -383,14 +392,24 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					}
 					jx, jy := lv.x[j], lv.y[j]
 					best, bestKey := int32(-1), int32(math.MaxInt32)
-					for i, f := range nr.from {
-						for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-							q := cellSeed[c2]
-							if q < 0 {
-								continue
-							}
-							if lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
-								best, bestKey = c2, lv.key[q]
+					if q := cellSeed[c]; q >= 0 && q < j {
+						best, bestKey = c, lv.key[q]
+					}
+					consider := func(c2 int32) {
+						if q := cellSeed[c2]; q >= 0 && lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
+							best, bestKey = c2, lv.key[q]
+						}
+					}
+					if cellChunk[c] >= 0 {
+						for _, c2 := range nbrs {
+							consider(c2)
+						}
+					} else {
+						for i, f := range nr.from {
+							for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
+								if c2 != c {
+									consider(c2)
+								}
 							}
 						}
 					}
