@@ -305,41 +305,41 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					return
 				}
 				px, py, pk := lv.x[p], lv.y[p], lv.key[p]
+				lastKey := lv.key[g.cellStart[c+1]-1]
 				nr.advance(c)
+				// One pass over the neighbour cells finds whether any item of
+				// lower rank lies within r (then the cell is dependent) and
+				// lists the cells whose lowest-ranked item ranks below this
+				// cell's last: only those can hold a seed that takes one of
+				// its items (the sequential step checks distances). The list
+				// is dropped again when the cell turns out independent.
+				nbrLo[c] = int32(len(o.nbrs))
 				dependent := false
-			scan:
 				for i, f := range nr.from {
 					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						if c2 == c {
+						q := g.cellStart[c2]
+						if c2 == c || lv.key[q] >= lastKey {
 							continue
 						}
-						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && lv.key[q] < pk; q++ {
+						o.nbrs = append(o.nbrs, c2)
+						if dependent {
+							continue
+						}
+						for ; q < g.cellStart[c2+1] && lv.key[q] < pk; q++ {
 							if sqDist(px, py, lv.x[q], lv.y[q]) <= r2 {
 								dependent = true
-								break scan
+								break
 							}
 						}
 					}
 				}
 				if !dependent {
+					o.nbrs = o.nbrs[:nbrLo[c]]
 					cellSeed[c] = p
 					cellChunk[c] = -1
 					return
 				}
 				cellSeed[c] = -1
-				// Keep only the neighbour cells whose lowest-ranked item ranks
-				// below this cell's last: only those can hold a seed that takes
-				// one of this cell's items (the sequential step checks distances).
-				nbrLo[c] = int32(len(o.nbrs))
-				cEnd := g.cellStart[c+1]
-				lastKey := lv.key[cEnd-1]
-				for i, f := range nr.from {
-					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						if c2 != c && lv.key[g.cellStart[c2]] < lastKey {
-							o.nbrs = append(o.nbrs, c2)
-						}
-					}
-				}
 				nbrHi[c] = int32(len(o.nbrs))
 				cellChunk[c] = int32(ch)
 				next[c] = p
