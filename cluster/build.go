@@ -137,6 +137,8 @@ func (b *builder) start(ctx context.Context) error {
 		return err
 	}
 	// The grid starts with the points that are not isolated at maxZoom.
+	// With minPoints > 2, leftovers renumber every item of a zoom, isolated
+	// or not, so every point stays in the grid.
 	first := []int32(nil) // nil: every point
 	if o.MinPoints <= 2 && !o.noIsolation {
 		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, b.workers, &b.sort)
@@ -277,7 +279,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	for len(b.outs) < nChunks {
 		// Sized for a dense level up front: growing thousands of buffers by
 		// doubling cost a tenth of a 10M build in copies and page faults.
-		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, 8*chunkCells), dep: make([]int32, 0, chunkCells), mem: make([]int32, 0, chunkCells)})
+		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, 4*chunkCells), dep: make([]int32, 0, chunkCells), mem: make([]int32, 0, chunkCells)})
 	}
 	outs := b.outs[:nChunks]
 	nbrLo := grow(&b.nbrLo, nc)
