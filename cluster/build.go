@@ -165,7 +165,7 @@ func (b *builder) start(ctx context.Context) error {
 			keys[i] = b.g.cellKeyOf(ix.x[p], ix.y[p])
 		}
 	})
-	perm := radixSortPerm(keys, &b.sort)
+	perm := radixSortPerm(keys, &b.sort, b.workers)
 	lv := &b.g.lv
 	lv.resize(m)
 	gather(b.workers, m, func(lo, hi int) {
@@ -644,7 +644,7 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 	for i, id := range t.id {
 		idKeys[i] = uint64(id)
 	}
-	copy(t.byID, radixSortPerm(idKeys, &b.sort))
+	copy(t.byID, radixSortPerm(idKeys, &b.sort, b.workers))
 	ix.zc = append(ix.zc, t)
 	ix.nClusters += m
 	for i := range m {
@@ -989,20 +989,28 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 		return moved
 	}
 	keys := grow(&b.idKeys, len(batch))
-	for i, p := range batch {
-		keys[i] = coarseKey(ix.x[p], ix.y[p])
-	}
-	perm := radixSortPerm(keys, &b.sort) // stable: input order within a cell
+	gather(b.workers, len(batch), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p := batch[i]
+			keys[i] = coarseKey(ix.x[p], ix.y[p])
+		}
+	})
+	perm := radixSortPerm(keys, &b.sort, b.workers) // stable: input order within a cell
 	items := make([]int32, len(batch))
-	for j, i := range perm {
-		items[j] = batch[i]
-	}
+	gather(b.workers, len(batch), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			items[j] = batch[perm[j]]
+		}
+	})
 	ix.iso[v] = levelIndex{fine: b.g.fine, shift: newShift, items: items}
 	if len(moved) == 0 {
 		out := grow(&b.ins, len(items))
-		for j, p := range items {
-			out[j] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
-		}
+		gather(b.workers, len(items), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				p := items[j]
+				out[j] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
+			}
+		})
 		return out
 	}
 	out := make([]insItem, 0, len(moved)+len(items))

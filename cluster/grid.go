@@ -226,8 +226,12 @@ type sortScratch struct {
 // radixSortPerm sorts keys in place (LSD radix, 11-bit digits, stable) and
 // returns the permutation: perm[j] is the original index of the j-th key.
 // Stability keeps equal keys in index order. Digits that are the same for
-// every key are skipped.
-func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
+// every key are skipped. Large inputs are sorted by up to workers
+// goroutines, each counting and then scattering its own contiguous range;
+// the ranges are fixed by the input size, and each goroutine's share of a
+// bucket follows the previous one's, so the result is the same for any
+// number of workers.
+func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 	n := len(keys)
 	perm := grow(&sc.perm, n)
 	for i := range perm {
@@ -241,10 +245,15 @@ func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 	diff := or ^ and
 	const digit = 11
 	const buckets = 1 << digit
-	if cap(sc.counts) < buckets {
-		sc.counts = make([]int, buckets)
+	parts := 1
+	if workers > 1 && n >= 1<<18 {
+		parts = workers
 	}
-	counts := sc.counts[:buckets]
+	step := (n + parts - 1) / parts
+	if cap(sc.counts) < buckets*parts {
+		sc.counts = make([]int, buckets*parts)
+	}
+	counts := sc.counts[:buckets*parts]
 	src, dst := keys, grow(&sc.keys2, n)
 	psrc, pdst := perm, grow(&sc.perm2, n)
 	swapped := false
@@ -253,21 +262,46 @@ func radixSortPerm(keys []uint64, sc *sortScratch) []int32 {
 			continue
 		}
 		clear(counts)
-		for _, k := range src {
-			counts[(k>>shift)&(buckets-1)]++
+		run := func(fn func(w, lo, hi int)) {
+			if parts == 1 {
+				fn(0, 0, n)
+				return
+			}
+			var wg sync.WaitGroup
+			for w := range parts {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					fn(w, min(w*step, n), min((w+1)*step, n))
+				}()
+			}
+			wg.Wait()
 		}
+		run(func(w, lo, hi int) {
+			c := counts[w*buckets : (w+1)*buckets]
+			for _, k := range src[lo:hi] {
+				c[(k>>shift)&(buckets-1)]++
+			}
+		})
 		sum := 0
-		for i, c := range counts {
-			counts[i] = sum
-			sum += c
+		for d := range buckets {
+			for w := range parts {
+				c := counts[w*buckets+d]
+				counts[w*buckets+d] = sum
+				sum += c
+			}
 		}
-		for i, k := range src {
-			d := (k >> shift) & (buckets - 1)
-			at := counts[d]
-			counts[d] = at + 1
-			dst[at] = k
-			pdst[at] = psrc[i]
-		}
+		run(func(w, lo, hi int) {
+			c := counts[w*buckets : (w+1)*buckets]
+			for i := lo; i < hi; i++ {
+				k := src[i]
+				d := (k >> shift) & (buckets - 1)
+				at := c[d]
+				c[d] = at + 1
+				dst[at] = k
+				pdst[at] = psrc[i]
+			}
+		})
 		src, dst = dst, src
 		psrc, pdst = pdst, psrc
 		swapped = !swapped

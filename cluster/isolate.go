@@ -77,7 +77,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 			keys[i] = uint64(uint32(y[i]+coordOffset)>>k0)<<colBits | uint64(uint32(x[i]+coordOffset)>>k0)
 		}
 	})
-	perm := radixSortPerm(keys, sc)
+	perm := radixSortPerm(keys, sc, workers)
 	colMask := uint64(1)<<colBits - 1
 
 	var a, b isoTable
