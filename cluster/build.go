@@ -166,6 +166,7 @@ func (b *builder) start(ctx context.Context) error {
 		}
 	})
 	perm := radixSortPerm(keys, &b.sort, b.workers)
+	b.sort = sortScratch{} // sized for every point: later sorts are of batches
 	lv := &b.g.lv
 	lv.resize(m)
 	gather(b.workers, m, func(lo, hi int) {

@@ -24,16 +24,15 @@ type levelWork struct {
 	next []int32
 	// lo[v] is the last kept vertex at or before v in its arc; -1 in
 	// inactive arcs.
-	lo       []int32
-	stamp    []int32
-	query    int32
-	bad      []bool
-	badList  []int32
-	nseg     int
-	arcKept  []int32 // per arc: kept vertices but the last
-	runBuf   []int32
-	ptBuf    []int32
-	blockBuf []int32
+	lo      []int32
+	stamp   []int32
+	query   int32
+	bad     []bool
+	badList []int32
+	nseg    int
+	arcKept []int32 // per arc: kept vertices but the last
+	runBuf  []int32
+	ptBuf   []int32
 	// strikes counts, per shortcut start, the rounds it conflicted in.
 	strikes map[int32]int32
 	join    joinGrid
