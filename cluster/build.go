@@ -320,15 +320,14 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				dependent := false
 				for i, f := range nr.from {
 					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						q := g.cellStart[c2]
-						if c2 == c || lv.key[q] >= lastKey {
+						if c2 == c || g.cellHead[c2] >= lastKey {
 							continue
 						}
 						o.nbrs = append(o.nbrs, c2)
-						if dependent {
+						if dependent || g.cellHead[c2] >= pk {
 							continue
 						}
-						for ; q < g.cellStart[c2+1] && lv.key[q] < pk; q++ {
+						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && lv.key[q] < pk; q++ {
 							if sqDist(px, py, lv.x[q], lv.y[q]) <= r2 {
 								dependent = true
 								break

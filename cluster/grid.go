@@ -35,6 +35,9 @@ type grid struct {
 	// of cell c are [cellStart[c], cellStart[c+1]).
 	cellKey   []uint64
 	cellStart []int32
+	// cellHead[c] is the order key of cell c's first item (its lowest), kept
+	// beside the keys so that scanning neighbours reads no item data.
+	cellHead []int32
 	// Occupied rows: rowVal[i] is a row's value, its cells start at rowFirst[i].
 	rowVal   []uint32
 	rowFirst []int32
@@ -117,12 +120,15 @@ func (g *grid) buildCells() {
 	g.cellStart = append(g.cellStart, int32(len(g.lv.x)))
 }
 
-// rowIndex lists the occupied rows of a grid: row value and first cell.
+// buildRows lists the occupied rows of a grid (row value and first cell)
+// and every cell's lowest order key.
 func (g *grid) buildRows() {
 	g.rowVal = g.rowVal[:0]
 	g.rowFirst = g.rowFirst[:0]
+	head := grow(&g.cellHead, len(g.cellKey))
 	prev := uint32(math.MaxUint32)
 	for c, k := range g.cellKey {
+		head[c] = g.lv.key[g.cellStart[c]]
 		if r := uint32(k >> 32); r != prev {
 			prev = r
 			g.rowVal = append(g.rowVal, r)
