@@ -280,7 +280,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	for len(b.outs) < nChunks {
 		// Sized for a dense level up front: growing thousands of buffers by
 		// doubling cost a tenth of a 10M build in copies and page faults.
-		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, 4*chunkCells), dep: make([]int32, 0, chunkCells), mem: make([]int32, 0, chunkCells)})
+		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, chunkCells), dep: make([]int32, 0, chunkCells/4)})
 	}
 	outs := b.outs[:nChunks]
 	nbrLo := grow(&b.nbrLo, nc)
