@@ -52,6 +52,9 @@ func TestIsolationChangesNothing(t *testing.T) {
 	t.Parallel()
 	cities := loadLngLatCSV(t, worldCitiesPath)
 	synth := syntheticPoints(30000, 5)
+	synthPts := func(n int) *mapcluster.Points {
+		return &mapcluster.Points{Lng: synth.Lng[:n], Lat: synth.Lat[:n]}
+	}
 	cases := []struct {
 		name string
 		opts Options
@@ -62,14 +65,20 @@ func TestIsolationChangesNothing(t *testing.T) {
 		{"maxzoom 30", Options{MaxZoom: 30, Radius: 10}},
 		{"one zoom", Options{MinZoom: 9, MaxZoom: 9}},
 	}
+	nCities, nSynth := 40000, 30000
+	if testing.Short() {
+		// -short is the race-detector run: smaller sets, same paths.
+		nCities, nSynth = 6000, 4000
+		cases = cases[:2]
+	}
 	for _, c := range cases {
 		for _, data := range []struct {
 			name string
 			n    int
-		}{{"cities", 40000}, {"synthetic", 30000}} {
+		}{{"cities", nCities}, {"synthetic", nSynth}} {
 			t.Run(c.name+"/"+data.name, func(t *testing.T) {
 				t.Parallel()
-				pts := synth
+				pts := synthPts(data.n)
 				if data.name == "cities" {
 					pts = &mapcluster.Points{Lng: cities.Lng[:data.n], Lat: cities.Lat[:data.n]}
 				}
