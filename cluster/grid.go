@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // The grid: at zoom z the items of level z+1 are bucketed into square cells
@@ -335,6 +336,30 @@ func gather(workers, n int, fn func(lo, hi int)) {
 			defer wg.Done()
 			fn(lo, hi)
 		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
+}
+
+// forEach runs fn(k) for every k in [0, n) on up to workers goroutines,
+// each taking the next k in turn. Callers write only to slots of their own
+// k, so the schedule never changes a result.
+func forEach(workers, n int, fn func(k int)) {
+	if workers <= 1 || n <= 1 {
+		for k := range n {
+			fn(k)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
+				fn(k)
+			}
+		}()
 	}
 	wg.Wait()
 }

@@ -136,10 +136,8 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 			}
 		}
 		passed := make([]int, len(bounds)-1)
-		gather(workers, len(passed), func(lo, hi int) {
-			for k := lo; k < hi; k++ {
-				passed[k] = cur.test(ziso, uint8(z), never, bounds[k], bounds[k+1])
-			}
+		forEach(workers, len(passed), func(k int) {
+			passed[k] = cur.test(ziso, uint8(z), never, bounds[k], bounds[k+1])
 		})
 		total := 0
 		for _, p := range passed {
@@ -148,10 +146,8 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		if total == 0 || total*isoStopRatio < len(cur.col) || z == o.MinZoom {
 			break
 		}
-		gather(workers, len(passed), func(lo, hi int) {
-			for k := lo; k < hi; k++ {
-				cur.coarsen(&parts[k], bounds[k], bounds[k+1])
-			}
+		forEach(workers, len(passed), func(k int) {
+			cur.coarsen(&parts[k], bounds[k], bounds[k+1])
 		})
 		next.reset()
 		for k := range passed {

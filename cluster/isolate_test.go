@@ -78,9 +78,11 @@ func TestIsolationChangesNothing(t *testing.T) {
 		}{{"cities", nCities}, {"synthetic", nSynth}} {
 			t.Run(c.name+"/"+data.name, func(t *testing.T) {
 				t.Parallel()
-				pts := synthPts(data.n)
+				var pts *mapcluster.Points
 				if data.name == "cities" {
 					pts = &mapcluster.Points{Lng: cities.Lng[:data.n], Lat: cities.Lat[:data.n]}
+				} else {
+					pts = synthPts(data.n)
 				}
 				on, err := Build(context.Background(), pts, c.opts)
 				if err != nil {
