@@ -274,7 +274,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	cellSeed := grow(&b.cellSeed, nc)
 
 	// 1. independent cell heads; dependent cells list their neighbour cells.
-	g.buildRows()
+	g.buildRows(b.workers)
 	bounds := g.rowChunks(chunkCells)
 	nChunks := len(bounds) - 1
 	for len(b.outs) < nChunks {
@@ -830,8 +830,9 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 		}
 		return n
 	}
-	gather(b.workers, len(rows), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+	const rowsPerTask = 256
+	forEach(b.workers, (len(rows)+rowsPerTask-1)/rowsPerTask, func(k int) {
+		for i := k * rowsPerTask; i < min((k+1)*rowsPerTask, len(rows)); i++ {
 			rows[i].count = countRow(rows[i].a) + countRow(rows[i].b) + rows[i].mHi - rows[i].mLo
 		}
 	})

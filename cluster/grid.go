@@ -123,13 +123,17 @@ func (g *grid) buildCells() {
 
 // buildRows lists the occupied rows of a grid (row value and first cell)
 // and every cell's lowest order key.
-func (g *grid) buildRows() {
+func (g *grid) buildRows(workers int) {
 	g.rowVal = g.rowVal[:0]
 	g.rowFirst = g.rowFirst[:0]
 	head := grow(&g.cellHead, len(g.cellKey))
+	gather(workers, len(head), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			head[c] = g.lv.key[g.cellStart[c]]
+		}
+	})
 	prev := uint32(math.MaxUint32)
 	for c, k := range g.cellKey {
-		head[c] = g.lv.key[g.cellStart[c]]
 		if r := uint32(k >> 32); r != prev {
 			prev = r
 			g.rowVal = append(g.rowVal, r)
