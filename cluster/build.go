@@ -950,21 +950,22 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	})
 
 	// The cell table of the new grid.
-	cells := 0
+	at := make([]int, len(groups)+1)
 	for gi := range groups {
-		cells += len(groups[gi].cellKey)
+		at[gi+1] = at[gi] + len(groups[gi].cellKey)
 	}
-	if cap(g.cellKey) < cells {
+	cells := at[len(groups)]
+	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 {
 		g.cellKey = make([]uint64, 0, cells+cells/4)
 		g.cellStart = make([]int32, 0, cells+cells/4+1)
 	}
-	g.cellKey = g.cellKey[:0]
-	g.cellStart = g.cellStart[:0]
-	for gi := range groups {
-		g.cellKey = append(g.cellKey, groups[gi].cellKey...)
-		g.cellStart = append(g.cellStart, groups[gi].cellStart...)
-	}
-	g.cellStart = append(g.cellStart, total)
+	g.cellKey = g.cellKey[:cells]
+	g.cellStart = g.cellStart[:cells+1]
+	forEach(b.workers, len(groups), func(gi int) {
+		copy(g.cellKey[at[gi]:], groups[gi].cellKey)
+		copy(g.cellStart[at[gi]:], groups[gi].cellStart)
+	})
+	g.cellStart[cells] = total
 	g.shift = newShift
 	b.g.lv, b.next = b.next, b.g.lv
 }
