@@ -100,11 +100,11 @@ const chunkCells = 2048
 
 // chunkOut is what step 1 finds in one chunk of rows.
 type chunkOut struct {
-	mem       []int32   // members of the seeds of groups, back to back
-	clusters  []group   // seeds that form a cluster
-	leftovers []group   // seeds too small to form one
-	nbrs      []int32   // neighbour cells of dependent cells, back to back
-	dep       []int32   // the dependent cells, in grid order
+	mem       []int32 // members of the seeds of groups, back to back
+	clusters  []group // seeds that form a cluster
+	leftovers []group // seeds too small to form one
+	nbrs      []int32 // neighbour cells of dependent cells, back to back
+	dep       []int32 // the dependent cells, in grid order
 }
 
 // start projects the points and sorts them into the grid of maxZoom.

@@ -33,8 +33,8 @@ type Index struct {
 	// iso[v-MinZoom] lists the points isolated from zoom v up to MaxZoom (see
 	// isolate.go): they are left out of the levels above v, and a query at
 	// zoom z reads levels[z] and iso[v] for every v < z.
-	iso []levelIndex
-	aggs   *aggregator
+	iso  []levelIndex
+	aggs *aggregator
 }
 
 type levelIndex struct {
