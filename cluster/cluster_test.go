@@ -16,24 +16,32 @@ import (
 // children: everything a query can observe.
 func snapshot(t *testing.T, ix *Index) string {
 	t.Helper()
-	world := [4]float64{-180, -90, 180, 90}
 	var s []string
 	o := ix.Options()
 	for z := o.MinZoom; z <= o.MaxZoom+1; z++ {
-		for _, f := range ix.Clusters(world, z) {
-			s = append(s, fmt.Sprintf("z%d %d %d %.9f %.9f", z, f.ID, f.Count, f.Lng, f.Lat))
-			if f.IsCluster() {
-				kids, err := ix.Children(f.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, k := range kids {
-					s = append(s, fmt.Sprintf(" child %d", k.ID))
-				}
-			}
-		}
+		s = append(s, zoomLines(t, ix, z)...)
 	}
 	return fmt.Sprint(s)
+}
+
+// zoomLines describes each feature of zoom z, a cluster with its children.
+func zoomLines(t *testing.T, ix *Index, z int) []string {
+	t.Helper()
+	var s []string
+	for _, f := range ix.Clusters([4]float64{-180, -90, 180, 90}, z) {
+		line := fmt.Sprintf("z%d %d %d %.9f %.9f", z, f.ID, f.Count, f.Lng, f.Lat)
+		if f.IsCluster() {
+			kids, err := ix.Children(f.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range kids {
+				line += fmt.Sprintf(" %d", k.ID)
+			}
+		}
+		s = append(s, line)
+	}
+	return s
 }
 
 func TestDeterministicAcrossWorkers(t *testing.T) {

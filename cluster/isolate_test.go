@@ -15,24 +15,10 @@ import (
 // changes the order in which a query lists features, never the features.
 func sortedSnapshot(t *testing.T, ix *Index) string {
 	t.Helper()
-	world := [4]float64{-180, -90, 180, 90}
 	var out []string
 	o := ix.Options()
 	for z := o.MinZoom; z <= o.MaxZoom+1; z++ {
-		var s []string
-		for _, f := range ix.Clusters(world, z) {
-			line := fmt.Sprintf("z%d %d %d %.9f %.9f", z, f.ID, f.Count, f.Lng, f.Lat)
-			if f.IsCluster() {
-				kids, err := ix.Children(f.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, k := range kids {
-					line += fmt.Sprintf(" %d", k.ID)
-				}
-			}
-			s = append(s, line)
-		}
+		s := zoomLines(t, ix, z)
 		slices.Sort(s)
 		out = append(out, s...)
 		var tiles []string
