@@ -6,22 +6,38 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mapcluster/mapcluster"
 )
 
-// snapshot lists every zoom's features, with ids, and every cluster's
-// children: everything a query can observe.
-func snapshot(t *testing.T, ix *Index) string {
+// snapshot lists every zoom's features, with ids, every cluster's children
+// and the features of a few tiles: everything a query can observe.
+func snapshot(t *testing.T, ix *Index) string { return snapshotOf(t, ix, false) }
+
+// snapshotOf is snapshot, with each zoom's features sorted when sorted is
+// set (isolation changes the order in which a query lists features, never
+// the features).
+func snapshotOf(t *testing.T, ix *Index, sorted bool) string {
 	t.Helper()
-	var s []string
+	var out []string
 	o := ix.Options()
 	for z := o.MinZoom; z <= o.MaxZoom+1; z++ {
-		s = append(s, zoomLines(t, ix, z)...)
+		s := zoomLines(t, ix, z)
+		for _, tc := range [][2]int{{0, 0}, {1, 0}, {1, 1}} {
+			n := 1 << min(z, 3)
+			for _, f := range ix.Tile(min(z, 3), tc[0]%n, tc[1]%n) {
+				s = append(s, fmt.Sprintf("t%d %d %d %d", z, f.ID, f.X, f.Y))
+			}
+		}
+		if sorted {
+			slices.Sort(s)
+		}
+		out = append(out, s...)
 	}
-	return fmt.Sprint(s)
+	return strings.Join(out, "\n")
 }
 
 // zoomLines describes each feature of zoom z, a cluster with its children.

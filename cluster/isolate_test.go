@@ -2,37 +2,11 @@ package cluster
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/mapcluster/mapcluster"
 )
-
-// sortedSnapshot is snapshot with each zoom's features sorted: isolation
-// changes the order in which a query lists features, never the features.
-func sortedSnapshot(t *testing.T, ix *Index) string {
-	t.Helper()
-	var out []string
-	o := ix.Options()
-	for z := o.MinZoom; z <= o.MaxZoom+1; z++ {
-		s := zoomLines(t, ix, z)
-		slices.Sort(s)
-		out = append(out, s...)
-		var tiles []string
-		for _, tc := range [][2]int{{0, 0}, {1, 0}, {1, 1}} {
-			n := 1 << min(z, 3)
-			for _, f := range ix.Tile(min(z, 3), tc[0]%n, tc[1]%n) {
-				tiles = append(tiles, fmt.Sprintf("t%d %d %d %d", z, f.ID, f.X, f.Y))
-			}
-		}
-		slices.Sort(tiles)
-		out = append(out, tiles...)
-	}
-	return strings.Join(out, "\n")
-}
 
 func TestIsolationChangesNothing(t *testing.T) {
 	t.Parallel()
@@ -87,7 +61,7 @@ func TestIsolationChangesNothing(t *testing.T) {
 				if isolated == 0 && c.name == "defaults" {
 					t.Fatal("no point was isolated: the test would not exercise isolation")
 				}
-				if got, want := sortedSnapshot(t, on), sortedSnapshot(t, ref); got != want {
+				if got, want := snapshotOf(t, on, true), snapshotOf(t, ref, true); got != want {
 					t.Fatalf("isolating %d points changed the output", isolated)
 				}
 			})
