@@ -39,15 +39,9 @@ func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Res
 	if err != nil {
 		return nil, err
 	}
-	nPts := 0
 	for _, f := range feats {
 		res.Stats.VerticesIn += f.inPts
 		res.Repairs = append(res.Repairs, f.repair...)
-		for _, p := range f.parts {
-			for _, r := range p.rings {
-				nPts += len(r.pts)
-			}
-		}
 	}
 	res.Repaired = make([]*geojson.Feature, len(features))
 	for i, f := range feats {
@@ -56,7 +50,7 @@ func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Res
 	t1 := time.Now()
 	res.Stats.PrepareTime = t1.Sub(t0)
 	opts.Progress.Report("topology", 0, 1)
-	t := buildTopology(feats, nPts)
+	t := buildTopology(feats, opts.Workers)
 	opts.Progress.Report("topology", 1, 1)
 	var imp []float64
 	{

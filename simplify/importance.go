@@ -3,6 +3,7 @@ package simplify
 import (
 	"context"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -28,50 +29,62 @@ import (
 //
 // Arc endpoints are junctions and get +Inf: they are kept at every zoom.
 
-// computeImportance fills imp for every arc, in parallel over arcs.
+// computeImportance returns the importance of every arc vertex. Arcs are
+// taken in chunks of about 8192 vertices (or one longer arc), largest chunk
+// first so that the workers finish together, by opts.Workers goroutines
+// that each keep their scratch space: the heap, and the arc projected to
+// Web Mercator just before use.
 func computeImportance(ctx context.Context, t *topo, opts *Options) ([]float64, error) {
-	imp := make([]float64, len(t.mx))
+	imp := make([]float64, len(t.ll))
 	na := t.arcs()
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.Workers)
-	// Chunks of about equal vertex counts, in arc order.
 	const target = 8192
-	var done atomic.Int64
+	var chunks [][2]int // arc ranges
 	for a := 0; a < na; {
-		b := a
-		for b < na && int(t.start[b+1]-t.start[a]) < target {
+		b := a + 1
+		for b < na && int(t.start[b+1]-t.start[a]) <= target {
 			b++
 		}
-		if b == a {
-			b = a + 1
-		}
-		lo, hi := a, min(b, na)
+		chunks = append(chunks, [2]int{a, b})
+		a = b
+	}
+	size := func(c [2]int) int { return int(t.start[c[1]] - t.start[c[0]]) }
+	slices.SortStableFunc(chunks, func(x, y [2]int) int { return size(y) - size(x) })
+	w := 0.0
+	if opts.Method == Weighted {
+		w = opts.Weighting
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	var next, done atomic.Int64
+	for range min(opts.Workers, len(chunks)) {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
 			var h vwHeap
-			for arc := lo; arc < hi; arc++ {
-				s, e := int(t.start[arc]), int(t.start[arc+1])
-				pts := t.mx[s:e]
-				out := imp[s:e]
-				switch opts.Method {
-				case DouglasPeucker:
-					douglasPeucker(pts, out)
-				default:
-					w := 0.0
-					if opts.Method == Weighted {
-						w = opts.Weighting
-					}
-					h.visvalingam(pts, out, w)
+			var pts []geom.Point
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(chunks) {
+					return nil
 				}
-				out[0] = math.Inf(1)
-				out[len(out)-1] = math.Inf(1)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				for arc := chunks[i][0]; arc < chunks[i][1]; arc++ {
+					s, e := int(t.start[arc]), int(t.start[arc+1])
+					pts = pts[:0]
+					for _, p := range t.ll[s:e] {
+						pts = append(pts, mercator(p))
+					}
+					out := imp[s:e]
+					if opts.Method == DouglasPeucker {
+						douglasPeucker(pts, out)
+					} else {
+						h.visvalingam(pts, out, w)
+					}
+					out[0] = math.Inf(1)
+					out[len(out)-1] = math.Inf(1)
+				}
+				opts.Progress.Report("importance", done.Add(int64(size(chunks[i]))), int64(len(t.ll)))
 			}
-			opts.Progress.Report("importance", done.Add(int64(t.start[hi]-t.start[lo])), int64(len(t.mx)))
-			return nil
 		})
-		a = hi
 	}
 	return imp, g.Wait()
 }
@@ -121,72 +134,109 @@ func segDist(p, a, b geom.Point) float64 {
 	return math.Sqrt(ex*ex + ey*ey)
 }
 
-// vwHeap is a binary min-heap of vertex indexes keyed by area, with
-// positions so that neighbours can be updated in place. It is reused across
-// arcs to avoid allocation.
+// vwHeap is a 4-ary min-heap of vertices ordered by (area, index), with
+// each vertex's heap position so that neighbours can be updated in place.
+// The area sits in the heap entry itself, so that sifting compares without
+// an indirection, and the fourfold fan-out halves the levels (four children
+// in one cache line). Measured on countries-10m, one worker, projection
+// included: 114 ms with a binary heap of indexes, 94 ms with this. It is
+// reused across arcs to avoid allocation.
 type vwHeap struct {
-	heap       []int32
+	heap       []vwEntry
 	pos        []int32
-	area       []float64
 	prev, next []int32
 }
 
-func (h *vwHeap) less(i, j int) bool {
-	a, b := h.heap[i], h.heap[j]
-	if h.area[a] != h.area[b] {
-		return h.area[a] < h.area[b]
-	}
-	return a < b
+// vwEntry is a vertex in the heap with its current (effective) area.
+type vwEntry struct {
+	area float64
+	k    int32
 }
 
-func (h *vwHeap) swap(i, j int) {
-	h.heap[i], h.heap[j] = h.heap[j], h.heap[i]
-	h.pos[h.heap[i]] = int32(i)
-	h.pos[h.heap[j]] = int32(j)
+func (e vwEntry) less(f vwEntry) bool {
+	return e.area < f.area || (e.area == f.area && e.k < f.k)
+}
+
+func (h *vwHeap) set(i int, e vwEntry) {
+	h.heap[i] = e
+	h.pos[e.k] = int32(i)
 }
 
 func (h *vwHeap) up(i int) {
+	e := h.heap[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
+		p := (i - 1) / 4
+		if !e.less(h.heap[p]) {
 			break
 		}
-		h.swap(i, p)
+		h.set(i, h.heap[p])
 		i = p
 	}
+	h.set(i, e)
+}
+
+// minChild returns the smallest of the children c .. min(c+4, n)-1.
+func (h *vwHeap) minChild(c, n int) int {
+	m := c
+	if c+3 < n {
+		// All four children: a tournament of two pairs.
+		if h.heap[c+1].less(h.heap[c]) {
+			m = c + 1
+		}
+		m2 := c + 2
+		if h.heap[c+3].less(h.heap[c+2]) {
+			m2 = c + 3
+		}
+		if h.heap[m2].less(h.heap[m]) {
+			m = m2
+		}
+		return m
+	}
+	for j := c + 1; j < n; j++ {
+		if h.heap[j].less(h.heap[m]) {
+			m = j
+		}
+	}
+	return m
 }
 
 func (h *vwHeap) down(i int) {
 	n := len(h.heap)
+	e := h.heap[i]
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := 4*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
+		m := h.minChild(c, n)
+		if !h.heap[m].less(e) {
+			break
 		}
-		if !h.less(m, i) {
-			return
-		}
-		h.swap(i, m)
+		h.set(i, h.heap[m])
 		i = m
+	}
+	h.set(i, e)
+}
+
+// update gives vertex k a new area and restores the heap order.
+func (h *vwHeap) update(k int32, area float64) {
+	i := int(h.pos[k])
+	old := h.heap[i].area
+	h.heap[i].area = area
+	if area < old {
+		h.up(i)
+	} else {
+		h.down(i)
 	}
 }
 
-func (h *vwHeap) fix(i int) {
-	h.up(i)
-	h.down(i)
-}
-
-func (h *vwHeap) pop() int32 {
+func (h *vwHeap) pop() vwEntry {
 	top := h.heap[0]
-	last := len(h.heap) - 1
-	h.swap(0, last)
-	h.heap = h.heap[:last]
-	h.pos[top] = -1
-	if last > 0 {
+	h.pos[top.k] = -1
+	n := len(h.heap) - 1
+	h.heap[0] = h.heap[n]
+	h.heap = h.heap[:n]
+	if n > 0 {
 		h.down(0)
 	}
 	return top
@@ -203,7 +253,13 @@ func vwMetric(a, b, c geom.Point, w float64) float64 {
 	cos := 0.0
 	if den := d1 * d2; den > 0 {
 		cos = ((a.X-b.X)*(c.X-b.X) + (a.Y-b.Y)*(c.Y-b.Y)) / den
-		cos = math.Max(-1, math.Min(1, cos))
+		// Clamped by comparisons: math.Max and math.Min, which handle
+		// NaN and signed zeroes, cost a tenth of the pass.
+		if cos < -1 {
+			cos = -1
+		} else if cos > 1 {
+			cos = 1
+		}
 	}
 	return area * (1 - cos*w)
 }
@@ -216,29 +272,27 @@ func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
 	}
 	if cap(h.pos) < n {
 		h.pos = make([]int32, n)
-		h.area = make([]float64, n)
 		h.prev = make([]int32, n)
 		h.next = make([]int32, n)
-		h.heap = make([]int32, 0, n)
+		h.heap = make([]vwEntry, 0, n)
 	}
-	h.pos, h.area, h.prev, h.next = h.pos[:n], h.area[:n], h.prev[:n], h.next[:n]
+	h.pos, h.prev, h.next = h.pos[:n], h.prev[:n], h.next[:n]
 	h.heap = h.heap[:0]
 	for k := 0; k < n; k++ {
 		h.prev[k] = int32(k - 1)
 		h.next[k] = int32(k + 1)
 	}
 	for k := 1; k < n-1; k++ {
-		h.area[k] = vwMetric(pts[k-1], pts[k], pts[k+1], w)
 		h.pos[k] = int32(len(h.heap))
-		h.heap = append(h.heap, int32(k))
+		h.heap = append(h.heap, vwEntry{vwMetric(pts[k-1], pts[k], pts[k+1], w), int32(k)})
 	}
-	for i := len(h.heap)/2 - 1; i >= 0; i-- {
+	for i := (len(h.heap) - 2) / 4; i >= 0; i-- {
 		h.down(i)
 	}
 	last := 0.0
 	for len(h.heap) > 0 {
-		k := h.pop()
-		a := h.area[k]
+		e := h.pop()
+		k, a := e.k, e.area
 		if a < last {
 			a = last
 		}
@@ -248,12 +302,10 @@ func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
 		h.next[p] = q
 		h.prev[q] = p
 		if p > 0 {
-			h.area[p] = vwMetric(pts[h.prev[p]], pts[p], pts[q], w)
-			h.fix(int(h.pos[p]))
+			h.update(p, vwMetric(pts[h.prev[p]], pts[p], pts[q], w))
 		}
 		if int(q) < n-1 {
-			h.area[q] = vwMetric(pts[p], pts[q], pts[h.next[q]], w)
-			h.fix(int(h.pos[q]))
+			h.update(q, vwMetric(pts[p], pts[q], pts[h.next[q]], w))
 		}
 	}
 }

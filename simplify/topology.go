@@ -2,7 +2,10 @@ package simplify
 
 import (
 	"math"
+	"math/bits"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mapcluster/mapcluster/simplify/internal/geom"
 )
@@ -20,19 +23,21 @@ type tpath struct {
 }
 
 // topo is the arc topology of all features. Arc a owns the vertices
-// start[a] .. start[a+1]-1 of the flat vertex arrays; its first and last
-// vertices are its endpoints, which neighbouring arcs repeat.
+// start[a] .. start[a+1]-1 of ll; its first and last vertices are its
+// endpoints, which neighbouring arcs repeat. (Web Mercator coordinates are
+// made arc by arc where needed, by computeImportance.)
 type topo struct {
-	ll, mx []geom.Point // lon/lat and Web Mercator metres
-	start  []int32
-	uses   []int32
-	paths  []tpath
+	ll    []geom.Point // lon/lat
+	start []int32
+	uses  []int32
+	paths []tpath
 	// largest[f] is the path index of feature f's largest ring, or -1.
 	largest []int32
 	// ringsOf[f] lists the path indexes of feature f.
 	ringsOf [][]int32
 	// box16 and box256 are bboxes (lon/lat) of blocks of vertices
-	// [k·B, (k+1)·B] for B = 16 and 256, used for point-in-region tests.
+	// [k·B, (k+1)·B] for B = 16 and 256, used for point-in-region tests
+	// (filled by buildBlockTree, like blocks and runs).
 	box16, box256 []geom.BBox
 	// blocks indexes runs: runs[r] holds the first and last vertex of up
 	// to 16 consecutive segments of one arc.
@@ -42,67 +47,19 @@ type topo struct {
 
 func (t *topo) arcs() int { return len(t.start) - 1 }
 
-// pointTable interns points: equal coordinates get equal ids.
-type pointTable struct {
-	pts   []geom.Point
-	slots []int32
-	mask  uint64
-}
-
-func newPointTable(n int) *pointTable {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	t := &pointTable{slots: make([]int32, size), mask: uint64(size - 1), pts: make([]geom.Point, 0, n)}
-	for i := range t.slots {
-		t.slots[i] = -1
-	}
-	return t
-}
-
+// hashPoint mixes the bits of a point's coordinates. Zeroes are made
+// positive first so that points equal by == hash alike.
 func hashPoint(p geom.Point) uint64 {
+	if p.X == 0 {
+		p.X = 0
+	}
+	if p.Y == 0 {
+		p.Y = 0
+	}
 	h := math.Float64bits(p.X)*0x9E3779B97F4A7C15 ^ math.Float64bits(p.Y)*0xC2B2AE3D27D4EB4F
 	h ^= h >> 31
 	h *= 0x94D049BB133111EB
 	return h ^ h>>29
-}
-
-func (t *pointTable) id(p geom.Point) int32 {
-	h := hashPoint(p) & t.mask
-	for {
-		s := t.slots[h]
-		if s < 0 {
-			if len(t.pts)*2 >= len(t.slots) {
-				t.grow()
-				return t.id(p)
-			}
-			id := int32(len(t.pts))
-			t.pts = append(t.pts, p)
-			t.slots[h] = id
-			return id
-		}
-		if t.pts[s] == p {
-			return s
-		}
-		h = (h + 1) & t.mask
-	}
-}
-
-func (t *pointTable) grow() {
-	n := len(t.slots) * 2
-	t.slots = make([]int32, n)
-	t.mask = uint64(n - 1)
-	for i := range t.slots {
-		t.slots[i] = -1
-	}
-	for id, p := range t.pts {
-		h := hashPoint(p) & t.mask
-		for t.slots[h] >= 0 {
-			h = (h + 1) & t.mask
-		}
-		t.slots[h] = int32(id)
-	}
 }
 
 // mercator projects lon/lat to Web Mercator metres, clamping latitude to the
@@ -116,150 +73,364 @@ func mercator(p geom.Point) geom.Point {
 	}
 }
 
-// buildTopology finds the arcs of the prepared features: it interns every
-// point, marks junctions (points where the neighbours differ between the
-// rings passing through, and line ends), cuts every ring and line at its
-// junctions and merges arcs that are the same point sequence, either way.
-// Rings without a junction become one closed arc starting at their lowest
-// point, so that two rings tracing the same loop share it.
-func buildTopology(feats []feat, nPts int) *topo {
-	pt := newPointTable(nPts)
-	type rawPath struct {
-		ids []int32
-		p   tpath
-	}
-	var raws []rawPath
+// srcPath is a ring or line of the prepared features, in the order of
+// topo.paths. Its vertices are numbered off .. off+len(pts)-1 in the flat
+// numbering of all vertices.
+type srcPath struct {
+	pts  []geom.Point
+	kind pathKind
+	off  int
+}
+
+// buildTopology finds the arcs of the prepared features: it marks junctions
+// (points where the neighbours differ between the rings passing through,
+// and line ends), cuts every ring and line at its junctions and merges arcs
+// that are the same point sequence, either way. Rings without a junction
+// become one closed arc starting at their lowest point, so that two rings
+// tracing the same loop share it. Points are equal when their coordinates
+// are (==); no point ids are made.
+func buildTopology(feats []feat, workers int) *topo {
+	var src []srcPath
+	n := 0
 	t := &topo{largest: make([]int32, len(feats)), ringsOf: make([][]int32, len(feats))}
 	for fi, f := range feats {
 		t.largest[fi] = -1
 		best := -1.0
 		for pi, p := range f.parts {
 			for ri, r := range p.rings {
-				ids := make([]int32, len(r.pts))
-				for k, q := range r.pts {
-					ids[k] = pt.id(q)
-				}
 				tp := tpath{feature: int32(fi), part: int32(pi), ring: int32(ri), kind: r.kind}
 				if r.kind != kindLine {
 					tp.area = r.area
 					if tp.area > best {
 						best = tp.area
-						t.largest[fi] = int32(len(raws))
+						t.largest[fi] = int32(len(t.paths))
 					}
 				}
-				t.ringsOf[fi] = append(t.ringsOf[fi], int32(len(raws)))
-				raws = append(raws, rawPath{ids: ids, p: tp})
+				t.ringsOf[fi] = append(t.ringsOf[fi], int32(len(t.paths)))
+				t.paths = append(t.paths, tp)
+				src = append(src, srcPath{pts: r.pts, kind: r.kind, off: n})
+				n += len(r.pts)
 			}
 		}
 	}
-	np := len(pt.pts)
-	first := make([][2]int32, np)
-	for i := range first {
-		first[i] = [2]int32{-2, -2}
+	junc := make([]bool, n)
+	markJunctions(src, n, junc, workers)
+	t.cut(src, junc, workers)
+	return t
+}
+
+// markJunctions sets junc[v] for every vertex v (flat numbering) whose point
+// is a junction: the point occurs more than once and the neighbour pairs of
+// its occurrences differ, or one occurrence is a line end (every line's two
+// ends are set first).
+//
+// Equal points are found by sorting, not hashing: every vertex becomes a
+// 64-bit item, the high bits of its point's hash above its number v, which
+// are scattered into 2^k buckets by their top bits (about 16 items each:
+// measured best against 64 and 256) and sorted bucket by bucket, in
+// parallel. Equal points then lie in runs of equal hash bits; only those
+// runs (shared points) look at the points themselves, so collisions are
+// told apart. On countries-10m (545k vertices, 2 cores, a fresh process)
+// interning through an open-addressing table, a dependent random read of
+// 150–200 ns per vertex plus 17 MB of fresh memory, and marking junctions
+// through a table indexed by point id took 50–130 ms; this takes 13–15 ms
+// and 4.4 MB (page faults cost 10–18 µs each on that VM).
+func markJunctions(src []srcPath, n int, junc []bool, workers int) {
+	if n == 0 {
+		return
 	}
-	junc := make([]bool, np)
-	visit := func(id, a, b int32) {
-		if a > b {
+	for _, s := range src {
+		if s.kind == kindLine {
+			junc[s.off] = true
+			junc[s.off+len(s.pts)-1] = true
+		}
+	}
+	vb := bits.Len(uint(n))
+	vmask := uint64(1)<<vb - 1
+	bb := min(bits.Len(uint(n>>4)), 16, 64-vb)
+	nb := 1 << bb
+	shift := uint(64 - bb) // bucket of item x: x >> shift (0 when bb is 0)
+	workers = max(1, min(workers, len(src)))
+
+	// Split the paths into ranges of about equal vertex counts, one per
+	// worker, and count the items of each range by bucket.
+	bounds := make([]int, workers+1)
+	for w, i := 1, 0; w < workers; w++ {
+		for i < len(src) && src[i].off < n*w/workers {
+			i++
+		}
+		bounds[w] = i
+	}
+	bounds[workers] = len(src)
+	counts := make([][]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		counts[w] = make([]int, nb)
+		wg.Go(func() {
+			c := counts[w]
+			for _, s := range src[bounds[w]:bounds[w+1]] {
+				for _, p := range s.pts {
+					c[hashPoint(p)>>shift]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Bucket starts; within a bucket, worker w's items follow w-1's.
+	starts := make([]int, nb+1)
+	pos := 0
+	for b := range nb {
+		starts[b] = pos
+		for w := range workers {
+			c := counts[w][b]
+			counts[w][b] = pos
+			pos += c
+		}
+	}
+	starts[nb] = pos
+	items := make([]uint64, n)
+	for w := range workers {
+		wg.Go(func() {
+			next := counts[w]
+			for _, s := range src[bounds[w]:bounds[w+1]] {
+				for k, p := range s.pts {
+					h := hashPoint(p)
+					b := h >> shift
+					items[next[b]] = h&^vmask | uint64(s.off+k)
+					next[b]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	loc := newPathLocator(src, n)
+	// Sort and scan the buckets, in chunks taken in turn by the workers.
+	const chunk = 32
+	var nextChunk atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			var js junctionScan
+			for {
+				c := int(nextChunk.Add(1)-1) * chunk
+				if c >= nb {
+					return
+				}
+				for b := c; b < min(c+chunk, nb); b++ {
+					bucket := items[starts[b]:starts[b+1]]
+					slices.Sort(bucket)
+					for i := 0; i < len(bucket); {
+						j := i + 1
+						for j < len(bucket) && (bucket[j]^bucket[i])&^vmask == 0 {
+							j++
+						}
+						if j-i > 1 {
+							js.run(bucket[i:j], vmask, src, loc, junc)
+						}
+						i = j
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// pathLocator finds the path holding a vertex of the flat numbering: a
+// table of the path at every 64th vertex, then a short scan. It replaced a
+// binary search over the path offsets, whose mispredicted branches cost a
+// quarter of the junction scan on countries-10m.
+type pathLocator struct {
+	offs  []int   // offs[i] is the first vertex of path i; offs[len(src)] = n
+	block []int32 // block[b] is the path holding vertex 64·b
+}
+
+func newPathLocator(src []srcPath, n int) *pathLocator {
+	l := &pathLocator{offs: make([]int, len(src)+1), block: make([]int32, (n+63)/64)}
+	for i, s := range src {
+		l.offs[i] = s.off
+	}
+	l.offs[len(src)] = n
+	i := 0
+	for b := range l.block {
+		for l.offs[i+1] <= 64*b {
+			i++
+		}
+		l.block[b] = int32(i)
+	}
+	return l
+}
+
+// find returns the index of the path holding vertex v.
+func (l *pathLocator) find(v int) int {
+	i := int(l.block[v/64])
+	for l.offs[i+1] <= v {
+		i++
+	}
+	return i
+}
+
+// junctionScan is the scratch space of markJunctions for one worker.
+type junctionScan struct {
+	occ    []occurrence
+	groups []pointGroup
+}
+
+// occurrence is one vertex of a run of equal hashes.
+type occurrence struct {
+	v     int
+	group int
+}
+
+// pointGroup gathers the occurrences of one point within a run.
+type pointGroup struct {
+	p        geom.Point
+	a, b     geom.Point // neighbour pair of the first occurrence, a ≤ b
+	paired   bool
+	junction bool
+}
+
+// run marks the junctions among the vertices of items, a run of equal hash
+// bits: it groups them by point (hashes may collide) and compares the
+// neighbour pairs of each group's occurrences.
+func (js *junctionScan) run(items []uint64, vmask uint64, src []srcPath, loc *pathLocator, junc []bool) {
+	js.occ = js.occ[:0]
+	js.groups = js.groups[:0]
+	for _, x := range items {
+		v := int(x & vmask)
+		s := &src[loc.find(v)]
+		k, m := v-s.off, len(s.pts)
+		p := s.pts[k]
+		g := 0
+		for g < len(js.groups) && js.groups[g].p != p {
+			g++
+		}
+		if g == len(js.groups) {
+			js.groups = append(js.groups, pointGroup{p: p})
+		}
+		js.occ = append(js.occ, occurrence{v: v, group: g})
+		pg := &js.groups[g]
+		var a, b geom.Point
+		switch {
+		case pg.junction:
+			continue
+		case s.kind == kindLine && (k == 0 || k == m-1):
+			pg.junction = true
+			continue
+		case s.kind == kindLine:
+			a, b = s.pts[k-1], s.pts[k+1]
+		default:
+			a, b = s.pts[(k+m-1)%m], s.pts[(k+1)%m]
+		}
+		if geom.Less(b, a) {
 			a, b = b, a
 		}
-		f := &first[id]
-		if f[0] == -2 {
-			*f = [2]int32{a, b}
-		} else if f[0] != a || f[1] != b {
-			junc[id] = true
+		if !pg.paired {
+			pg.a, pg.b, pg.paired = a, b, true
+		} else if pg.a != a || pg.b != b {
+			pg.junction = true
 		}
 	}
-	for _, r := range raws {
-		n := len(r.ids)
-		if r.p.kind == kindLine {
-			junc[r.ids[0]] = true
-			junc[r.ids[n-1]] = true
-			for k := 1; k < n-1; k++ {
-				visit(r.ids[k], r.ids[k-1], r.ids[k+1])
+	for _, o := range js.occ {
+		if js.groups[o.group].junction {
+			junc[o.v] = true
+		}
+	}
+}
+
+// arcRef locates an arc's points in the path it was first cut from: point i
+// is src[path].pts[(start+i) % len(pts)], for i < n.
+type arcRef struct {
+	path, start, n int
+}
+
+// cut cuts every path at its junctions into arcs, merging arcs that are the
+// same point sequence either way, and fills t.ll, t.start, t.uses and the
+// paths' arcs. Arcs are first found and merged as references into the
+// paths, serially; their points are then copied into t.ll, of exact size,
+// by the workers. The copy touches most of the fresh memory of the topology
+// stage, whose page faults are slow on the benchmark VM: splitting it took
+// the CLI's topology_ms on countries-10m from a median of 128 to 114 ms
+// (5 runs each, alternating).
+func (t *topo) cut(src []srcPath, junc []bool, workers int) {
+	var refs []arcRef
+	at := func(r arcRef, i int) geom.Point {
+		pts := src[r.path].pts
+		return pts[(r.start+i)%len(pts)]
+	}
+	equal := func(a, b arcRef, rev bool) bool {
+		if a.n != b.n {
+			return false
+		}
+		for i := range a.n {
+			j := i
+			if rev {
+				j = a.n - 1 - i
 			}
-			continue
+			if at(a, i) != at(b, j) {
+				return false
+			}
 		}
-		for k := range n {
-			visit(r.ids[k], r.ids[(k+n-1)%n], r.ids[(k+1)%n])
-		}
+		return true
 	}
-	// Cut into arcs and merge equal ones.
-	var seqs []int32
 	t.start = []int32{0}
-	index := map[[2]int32][]int32{}
-	addArc := func(seq []int32) int32 {
-		a, b := seq[0], seq[len(seq)-1]
-		for _, c := range index[[2]int32{a, b}] {
-			s := seqs[t.start[c]:t.start[c+1]]
-			if equalSeq(s, seq, false) {
+	// Arcs by their first and last point, few (one per junction pair).
+	index := map[[2]geom.Point][]int32{}
+	addArc := func(r arcRef) int32 {
+		a, b := at(r, 0), at(r, r.n-1)
+		for _, c := range index[[2]geom.Point{a, b}] {
+			if equal(refs[c], r, false) {
 				t.uses[c]++
 				return c
 			}
 		}
-		for _, c := range index[[2]int32{b, a}] {
-			s := seqs[t.start[c]:t.start[c+1]]
-			if equalSeq(s, seq, true) {
+		for _, c := range index[[2]geom.Point{b, a}] {
+			if equal(refs[c], r, true) {
 				t.uses[c]++
 				return ^c
 			}
 		}
-		c := int32(len(t.start) - 1)
-		seqs = append(seqs, seq...)
-		t.start = append(t.start, int32(len(seqs)))
+		c := int32(len(refs))
+		refs = append(refs, r)
+		t.start = append(t.start, t.start[c]+int32(r.n))
 		t.uses = append(t.uses, 1)
-		index[[2]int32{a, b}] = append(index[[2]int32{a, b}], c)
+		index[[2]geom.Point{a, b}] = append(index[[2]geom.Point{a, b}], c)
 		return c
 	}
-	t.paths = make([]tpath, len(raws))
-	buf := make([]int32, 0, 1024)
-	for pi, r := range raws {
-		ids := r.ids
-		n := len(ids)
-		p := r.p
-		if p.kind == kindLine {
-			buf = append(buf[:0], ids[0])
-			for k := 1; k < n; k++ {
-				buf = append(buf, ids[k])
-				if junc[ids[k]] {
-					p.arcs = append(p.arcs, addArc(buf))
-					buf = append(buf[:0], ids[k])
+	for pi, s := range src {
+		pts := s.pts
+		m := len(pts)
+		j := junc[s.off : s.off+m]
+		p := &t.paths[pi]
+		if s.kind == kindLine {
+			k0 := 0
+			for k := 1; k < m; k++ {
+				if j[k] {
+					p.arcs = append(p.arcs, addArc(arcRef{pi, k0, k - k0 + 1}))
+					k0 = k
 				}
 			}
-			t.paths[pi] = p
 			continue
 		}
-		j0 := -1
-		for k := range n {
-			if junc[ids[k]] {
-				j0 = k
-				break
-			}
-		}
+		j0 := slices.Index(j, true)
 		if j0 < 0 {
 			lo := 0
-			for k := 1; k < n; k++ {
-				if geom.Less(pt.pts[ids[k]], pt.pts[ids[lo]]) {
+			for k := 1; k < m; k++ {
+				if geom.Less(pts[k], pts[lo]) {
 					lo = k
 				}
 			}
-			buf = buf[:0]
-			for k := 0; k <= n; k++ {
-				buf = append(buf, ids[(lo+k)%n])
-			}
-			p.arcs = append(p.arcs, addArc(buf))
-			t.paths[pi] = p
+			p.arcs = append(p.arcs, addArc(arcRef{pi, lo, m + 1}))
 			continue
 		}
-		buf = append(buf[:0], ids[j0])
-		for k := 1; k <= n; k++ {
-			id := ids[(j0+k)%n]
-			buf = append(buf, id)
-			if junc[id] {
-				p.arcs = append(p.arcs, addArc(buf))
-				buf = append(buf[:0], id)
+		// Positions run from j0 to j0+m, taken modulo m.
+		u0 := j0
+		for u := j0 + 1; u <= j0+m; u++ {
+			if j[u%m] {
+				p.arcs = append(p.arcs, addArc(arcRef{pi, u0 % m, u - u0 + 1}))
+				u0 = u
 			}
 		}
-		t.paths[pi] = p
 	}
 	for pi := range t.paths {
 		for _, a := range t.paths[pi].arcs {
@@ -268,30 +439,52 @@ func buildTopology(feats []feat, nPts int) *topo {
 			}
 		}
 	}
-	t.ll = make([]geom.Point, len(seqs))
-	t.mx = make([]geom.Point, len(seqs))
+
+	// Copy the points, each worker a range of arcs of about equal size.
+	workers = max(workers, 1)
+	total := int(t.start[len(refs)])
+	t.ll = make([]geom.Point, total)
 	var wg sync.WaitGroup
-	const chunk = 1 << 15
-	for s := 0; s < len(seqs); s += chunk {
-		wg.Add(1)
-		go func(s, e int) {
-			defer wg.Done()
-			for v := s; v < e; v++ {
-				p := pt.pts[seqs[v]]
-				t.ll[v] = p
-				t.mx[v] = mercator(p)
+	lo := 0
+	for w := 1; w <= workers; w++ {
+		hi := lo
+		for hi < len(refs) && (w == workers || int(t.start[hi]) < total*w/workers) {
+			hi++
+		}
+		first := lo
+		wg.Go(func() {
+			for c := first; c < hi; c++ {
+				r := refs[c]
+				pts := src[r.path].pts
+				dst := t.ll[t.start[c]:t.start[c+1]]
+				k := copy(dst, pts[r.start:min(r.start+r.n, len(pts))])
+				for k < r.n { // wrapped around the ring, maybe twice
+					k += copy(dst[k:], pts[:min(r.n-k, len(pts))])
+				}
 			}
-		}(s, min(s+chunk, len(seqs)))
+		})
+		lo = hi
 	}
 	wg.Wait()
-	t.buildBlocks()
-	return t
 }
 
-// buildBlockTree indexes runs of up to 16 consecutive segments of one arc
-// in an R-tree.
+// buildBlockTree indexes the bounding boxes of blocks of vertices
+// (buildBlocks) and runs of up to 16 consecutive segments of one arc in an
+// R-tree.
 func (t *topo) buildBlockTree() {
-	var boxes []geom.BBox
+	t.buildBlocks()
+	t.buildRunTree()
+}
+
+// buildRunTree indexes runs of up to 16 consecutive segments of one arc
+// in an R-tree.
+func (t *topo) buildRunTree() {
+	nr := 0
+	for a := 0; a < t.arcs(); a++ {
+		nr += int(t.start[a+1]-t.start[a]-1+15) / 16
+	}
+	boxes := make([]geom.BBox, 0, nr)
+	t.runs = slices.Grow(t.runs[:0], nr)
 	for a := 0; a < t.arcs(); a++ {
 		s, e := t.start[a], t.start[a+1]-1 // segments s..e-1
 		for k := s; k < e; k += 16 {
@@ -312,23 +505,6 @@ func arcID(a int32) int32 {
 		return ^a
 	}
 	return a
-}
-
-func equalSeq(s, q []int32, rev bool) bool {
-	if len(s) != len(q) {
-		return false
-	}
-	n := len(s)
-	for i := range s {
-		j := i
-		if rev {
-			j = n - 1 - i
-		}
-		if s[i] != q[j] {
-			return false
-		}
-	}
-	return true
 }
 
 func mercatorArea(pts []geom.Point) float64 {
