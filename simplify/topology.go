@@ -299,7 +299,7 @@ func (js *junctionScan) run(items []uint64, vmask uint64, src []srcPath, loc *pa
 	for _, x := range items {
 		v := int(x & vmask)
 		s := &src[loc.find(v)]
-		k, m := v-s.off, len(s.pts)
+		k := v - s.off
 		p := s.pts[k]
 		g := 0
 		for g < len(js.groups) && js.groups[g].p != p {
@@ -310,20 +310,13 @@ func (js *junctionScan) run(items []uint64, vmask uint64, src []srcPath, loc *pa
 		}
 		js.occ = append(js.occ, occurrence{v: v, group: g})
 		pg := &js.groups[g]
-		var a, b geom.Point
-		switch {
-		case pg.junction:
+		if pg.junction {
 			continue
-		case s.kind == kindLine && (k == 0 || k == m-1):
+		}
+		a, b, lineEnd := s.neighbours(k)
+		if lineEnd {
 			pg.junction = true
 			continue
-		case s.kind == kindLine:
-			a, b = s.pts[k-1], s.pts[k+1]
-		default:
-			a, b = s.pts[(k+m-1)%m], s.pts[(k+1)%m]
-		}
-		if geom.Less(b, a) {
-			a, b = b, a
 		}
 		if !pg.paired {
 			pg.a, pg.b, pg.paired = a, b, true
@@ -336,6 +329,25 @@ func (js *junctionScan) run(items []uint64, vmask uint64, src []srcPath, loc *pa
 			junc[o.v] = true
 		}
 	}
+}
+
+// neighbours returns the points before and after vertex k of the path, in
+// geom.Less order (so both directions of travel give the same pair), or
+// lineEnd for the first and last vertex of a line.
+func (s *srcPath) neighbours(k int) (a, b geom.Point, lineEnd bool) {
+	m := len(s.pts)
+	switch {
+	case s.kind == kindLine && (k == 0 || k == m-1):
+		return a, b, true
+	case s.kind == kindLine:
+		a, b = s.pts[k-1], s.pts[k+1]
+	default:
+		a, b = s.pts[(k+m-1)%m], s.pts[(k+1)%m]
+	}
+	if geom.Less(b, a) {
+		a, b = b, a
+	}
+	return a, b, false
 }
 
 // arcRef locates an arc's points in the path it was first cut from: point i

@@ -14,20 +14,11 @@ func refJunctions(src []srcPath, n int) []bool {
 	pairs := map[geom.Point][]pair{}
 	end := map[geom.Point]bool{}
 	for _, s := range src {
-		m := len(s.pts)
 		for k, p := range s.pts {
-			var a, b geom.Point
-			switch {
-			case s.kind == kindLine && (k == 0 || k == m-1):
+			a, b, lineEnd := s.neighbours(k)
+			if lineEnd {
 				end[p] = true
 				continue
-			case s.kind == kindLine:
-				a, b = s.pts[k-1], s.pts[k+1]
-			default:
-				a, b = s.pts[(k+m-1)%m], s.pts[(k+1)%m]
-			}
-			if geom.Less(b, a) {
-				a, b = b, a
 			}
 			pairs[p] = append(pairs[p], pair{a, b})
 		}
