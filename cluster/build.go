@@ -392,12 +392,18 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 						ownerCell[j], role[j] = c, roleKeep
 						continue
 					}
+					// The owner ranks below j, so the search starts with j's
+					// key as the bound, and a cell whose lowest key is not
+					// below the bound is skipped unread.
 					jx, jy := lv.x[j], lv.y[j]
-					best, bestKey := int32(-1), int32(math.MaxInt32)
+					best, bestKey := int32(-1), lv.key[j]
 					if q := cellSeed[c]; q >= 0 && q < j {
 						best, bestKey = c, lv.key[q]
 					}
 					consider := func(c2 int32) {
+						if g.cellHead[c2] >= bestKey {
+							return
+						}
 						if q := cellSeed[c2]; q >= 0 && lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
 							best, bestKey = c2, lv.key[q]
 						}
