@@ -295,56 +295,42 @@ func writeGeoJSON(path string, fs []*geojson.Feature) (err error) {
 	return nil
 }
 
-func appendGeometry(b []byte, g orb.Geometry) []byte {
-	pts := func(b []byte, ps []orb.Point) []byte {
-		b = append(b, '[')
-		for i, p := range ps {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '[')
-			b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+// appendList appends items as a JSON array, each written by fn.
+func appendList[T any](b []byte, items []T, fn func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
 			b = append(b, ',')
-			b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
-			b = append(b, ']')
 		}
-		return append(b, ']')
+		b = fn(b, it)
 	}
-	poly := func(b []byte, p orb.Polygon) []byte {
+	return append(b, ']')
+}
+
+func appendGeometry(b []byte, g orb.Geometry) []byte {
+	point := func(b []byte, p orb.Point) []byte {
 		b = append(b, '[')
-		for i, r := range p {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = pts(b, r)
-		}
+		b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
 		return append(b, ']')
 	}
+	line := func(b []byte, ps orb.LineString) []byte { return appendList(b, ps, point) }
+	ring := func(b []byte, ps orb.Ring) []byte { return appendList(b, ps, point) }
+	poly := func(b []byte, p orb.Polygon) []byte { return appendList(b, p, ring) }
 	switch g := g.(type) {
 	case orb.Polygon:
 		b = append(b, `{"type":"Polygon","coordinates":`...)
 		b = poly(b, g)
 	case orb.MultiPolygon:
-		b = append(b, `{"type":"MultiPolygon","coordinates":[`...)
-		for i, p := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = poly(b, p)
-		}
-		b = append(b, ']')
+		b = append(b, `{"type":"MultiPolygon","coordinates":`...)
+		b = appendList(b, g, poly)
 	case orb.LineString:
 		b = append(b, `{"type":"LineString","coordinates":`...)
-		b = pts(b, g)
+		b = line(b, g)
 	case orb.MultiLineString:
-		b = append(b, `{"type":"MultiLineString","coordinates":[`...)
-		for i, l := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = pts(b, l)
-		}
-		b = append(b, ']')
+		b = append(b, `{"type":"MultiLineString","coordinates":`...)
+		b = appendList(b, g, line)
 	default:
 		return append(b, "null"...)
 	}
