@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mapcluster/mapcluster"
 )
 
@@ -206,24 +204,35 @@ func (b *builder) bucketIsolated(ziso []uint8) {
 func (b *builder) shiftFor(z int) uint { return uint(max(0, b.zs-z)) }
 
 // parallel runs fn over [0, n) in chunks of about chunk, on at most
-// b.workers goroutines. Chunks never influence results: every caller writes
-// only to the slots of its own range.
+// b.workers goroutines (forEach). Chunks never influence results: every
+// caller writes only to the slots of its own range. Once a chunk fails or
+// ctx ends, the chunks not yet started are skipped, and the error of the
+// first failed chunk in order is returned.
 func (b *builder) parallel(ctx context.Context, n, chunk int, fn func(lo, hi int) error) error {
 	if n <= chunk || b.workers == 1 {
 		return fn(0, n)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.workers)
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return fn(lo, hi)
-		})
+	errs := make([]error, (n+chunk-1)/chunk)
+	var failed atomic.Bool
+	forEach(b.workers, len(errs), func(k int) {
+		if failed.Load() {
+			return
+		}
+		err := ctx.Err()
+		if err == nil {
+			err = fn(k*chunk, min((k+1)*chunk, n))
+		}
+		if err != nil {
+			errs[k] = err
+			failed.Store(true)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
-	return g.Wait()
+	return nil
 }
 
 // Roles of an item of the current level in the next.
