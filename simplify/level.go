@@ -264,7 +264,9 @@ func (w *levelWork) resolve() {
 	// high zooms), or by joining every kept segment with the shortcuts on a
 	// grid (cheap when few vertices are kept, at low zooms).
 	// The vertices the shortcuts replace stand for the first cost, the
-	// kept segments for the second.
+	// kept segments for the second; the static side gets half again as
+	// much since its one-run chains skip the tree (countries-10m z3, 324k
+	// replaced against 254k kept: 51 ms static, 57 ms joined).
 	est := 0
 	for _, sh := range shorts {
 		est += int(sh.j - sh.i)
@@ -381,7 +383,19 @@ func (w *levelWork) staticCheckMode(s segment, all bool) {
 	sa, sb := t.ll[i], t.ll[j]
 	cb := t.chainBBox(int(i), int(j))
 	sbb := geom.SegBBox(sa, sb)
-	w.runBuf = t.blocks.SearchInto(cb, w.runBuf[:0])
+	if r := t.runOf(i); r == t.runOf(j-1) {
+		// The chain lies in one run, so cb lies in its box: filter the
+		// run's neighbours rather than walk the tree (same runs, same
+		// order).
+		w.runBuf = w.runBuf[:0]
+		for _, c := range t.nb[t.nbStart[r]:t.nbStart[r+1]] {
+			if t.runBox[c].Overlaps(cb) {
+				w.runBuf = append(w.runBuf, c)
+			}
+		}
+	} else {
+		w.runBuf = t.blocks.SearchInto(cb, w.runBuf[:0])
+	}
 	for _, run := range w.runBuf {
 		rs := t.runs[run]
 		if (rs[0] >= i && rs[1] <= j) || w.lo[rs[0]] < 0 {
@@ -391,13 +405,13 @@ func (w *levelWork) staticCheckMode(s segment, all bool) {
 			if k >= i && k < j {
 				continue // the shortcut's own chain
 			}
-			r := w.lo[k]
-			if r < 0 || w.stamp[r] == q {
-				continue
-			}
 			a, b := t.ll[k], t.ll[k+1]
 			if (a.X < cb.MinX && b.X < cb.MinX) || (a.X > cb.MaxX && b.X > cb.MaxX) ||
 				(a.Y < cb.MinY && b.Y < cb.MinY) || (a.Y > cb.MaxY && b.Y > cb.MaxY) {
+				continue
+			}
+			r := w.lo[k]
+			if r < 0 || w.stamp[r] == q {
 				continue
 			}
 			w.stamp[r] = q

@@ -40,9 +40,18 @@ type topo struct {
 	// (filled by buildBlockTree, like blocks and runs).
 	box16, box256 []geom.BBox
 	// blocks indexes runs: runs[r] holds the first and last vertex of up
-	// to 16 consecutive segments of one arc.
-	blocks *geom.RTree
-	runs   [][2]int32
+	// to 16 consecutive segments of one arc. The runs of arc a are
+	// runStart[a] .. runStart[a+1]-1, in order along the arc.
+	blocks   *geom.RTree
+	runs     [][2]int32
+	runBox   []geom.BBox
+	runStart []int32
+	// nbStart and nb list the runs whose boxes overlap each run's box, in
+	// the order blocks.SearchInto reports them (geom.RTree.Neighbours).
+	nbStart, nb []int32
+	// arcAt[b] is the arc holding vertex 64·b (the earlier one at an
+	// arc's end).
+	arcAt []int32
 }
 
 func (t *topo) arcs() int { return len(t.start) - 1 }
@@ -489,13 +498,16 @@ func (t *topo) buildBlockTree() {
 }
 
 // buildRunTree indexes runs of up to 16 consecutive segments of one arc
-// in an R-tree.
+// in an R-tree, lists the overlapping runs of each run, and fills arcAt.
 func (t *topo) buildRunTree() {
 	nr := 0
+	t.runStart = make([]int32, t.arcs()+1)
 	for a := 0; a < t.arcs(); a++ {
+		t.runStart[a] = int32(nr)
 		nr += int(t.start[a+1]-t.start[a]-1+15) / 16
 	}
-	boxes := make([]geom.BBox, 0, nr)
+	t.runStart[t.arcs()] = int32(nr)
+	t.runBox = slices.Grow(t.runBox[:0], nr)
 	t.runs = slices.Grow(t.runs[:0], nr)
 	for a := 0; a < t.arcs(); a++ {
 		s, e := t.start[a], t.start[a+1]-1 // segments s..e-1
@@ -506,10 +518,28 @@ func (t *topo) buildRunTree() {
 				bb.Extend(t.ll[v])
 			}
 			t.runs = append(t.runs, [2]int32{k, end})
-			boxes = append(boxes, bb)
+			t.runBox = append(t.runBox, bb)
 		}
 	}
-	t.blocks = geom.NewRTree(boxes)
+	t.blocks = geom.NewRTree(t.runBox)
+	t.nbStart, t.nb = t.blocks.Neighbours(t.runBox)
+	t.arcAt = make([]int32, (len(t.ll)+63)/64)
+	a := 0
+	for b := range t.arcAt {
+		for t.start[a+1] <= int32(64*b) {
+			a++
+		}
+		t.arcAt[b] = int32(a)
+	}
+}
+
+// runOf returns the run holding segment k (from vertex k to k+1).
+func (t *topo) runOf(k int32) int32 {
+	a := t.arcAt[k/64]
+	for t.start[a+1]-1 <= k {
+		a++
+	}
+	return t.runStart[a] + (k-t.start[a])/16
 }
 
 func arcID(a int32) int32 {

@@ -230,3 +230,71 @@ func (t *RTree) SearchInto(q BBox, buf []int32) []int32 {
 	}
 	return buf
 }
+
+// Neighbours returns, for every box of boxes (the slice the tree was built
+// from), the ids of the boxes that overlap it, itself included, in the
+// order SearchInto reports them: ids[start[i]:start[i+1]] for box i. A
+// query box that lies inside box i overlaps only boxes of that list, so
+// filtering the list gives what SearchInto would, in the same order,
+// without walking the tree. It runs one search per leaf, with the leaf's
+// box, and filters the result for each box of the leaf. Empty boxes get
+// empty lists.
+func (t *RTree) Neighbours(boxes []BBox) (start, ids []int32) {
+	start = make([]int32, len(boxes)+1)
+	var cand []int32                         // leaf positions
+	flat := make([]int32, 0, 4*len(t.items)) // the lists, leaf by leaf
+	from := make([]int32, len(boxes))        // where box i's list starts in flat
+	for ni := range t.nodes {
+		n := &t.nodes[ni]
+		if !n.leaf {
+			continue
+		}
+		cand = t.searchPos(n.bb, cand[:0])
+		for k := n.first; k < n.first+n.count; k++ {
+			b, id := t.boxes[k], t.items[k]
+			from[id] = int32(len(flat))
+			for _, c := range cand {
+				if t.boxes[c].Overlaps(b) {
+					flat = append(flat, t.items[c])
+				}
+			}
+			start[id+1] = int32(len(flat)) - from[id]
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	ids = make([]int32, len(flat))
+	for id := range boxes {
+		copy(ids[start[id]:start[id+1]], flat[from[id]:])
+	}
+	return start, ids
+}
+
+// searchPos is SearchInto reporting leaf positions (indexes of t.items and
+// t.boxes) rather than ids, in the same order.
+func (t *RTree) searchPos(q BBox, buf []int32) []int32 {
+	if t.root < 0 {
+		return buf
+	}
+	stack := make([]int32, 1, 64)
+	stack[0] = t.root
+	for len(stack) > 0 {
+		n := &t.nodes[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		if n.leaf {
+			for k := n.first; k < n.first+n.count; k++ {
+				if t.boxes[k].Overlaps(q) {
+					buf = append(buf, k)
+				}
+			}
+			continue
+		}
+		for c := n.first; c < n.first+n.count; c++ {
+			if t.nodes[c].bb.Overlaps(q) {
+				stack = append(stack, c)
+			}
+		}
+	}
+	return buf
+}

@@ -1,0 +1,70 @@
+package simplify
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/paulmach/orb/geojson"
+)
+
+// loadBuilder prepares countries-10m up to the levels: topology, block
+// tree and importance, on one worker.
+func loadBuilder(b *testing.B) *builder {
+	f, err := os.Open("../../shared/data/countries-10m.geojson.gz")
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fc, err := geojson.UnmarshalFeatureCollection(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{MinZoom: 0, MaxZoom: 12, Workers: 1}
+	if err := opts.normalize(); err != nil {
+		b.Fatal(err)
+	}
+	feats, err := prepare(context.Background(), fc.Features, &opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := buildTopology(feats, opts.Workers)
+	t.buildBlockTree()
+	imp, err := computeImportance(context.Background(), t, &opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bl := &builder{opts: &opts, features: fc.Features, t: t, imp: imp}
+	bl.pool.New = func() any { return new(levelWork) }
+	return bl
+}
+
+// BenchmarkLevels10m times each zoom level of countries-10m alone (one
+// goroutine, its scratch space warm), fastest of b.N, and all 13 levels
+// in a row.
+func BenchmarkLevels10m(b *testing.B) {
+	bl := loadBuilder(b)
+	for z := 0; z <= 12; z++ {
+		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) {
+			minTime(b, func() { bl.buildLevel(z) })
+		})
+	}
+	b.Run("all", func(b *testing.B) {
+		for b.Loop() {
+			for z := 0; z <= 12; z++ {
+				bl.buildLevel(z)
+			}
+		}
+	})
+}
