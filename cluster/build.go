@@ -72,13 +72,11 @@ type builder struct {
 	// per-level scratch, reused
 	cellSeed   []int32
 	ownerCell  []int32
-	hasMembers []uint32
+	hasMembers []uint32 // bit set: cells whose seed owns other items
 	role       []uint8
 	outs       []chunkOut
-	nbrLo      []int32
-	nbrHi      []int32
-	cellChunk  []int32
-	nextItem   []int32
+	depOf      []int32   // per cell: its index in deps, or -1 when independent
+	deps       []depCell // the dependent cells of the level, in grid order
 	stack      []resolveFrame
 	groups     []groupOut
 	ins        []insItem
@@ -88,8 +86,9 @@ type builder struct {
 	// zoom from which they are isolated (isoStart[v-MinZoom] is where the
 	// points of zoom v start), in input order; each batch joins the grid when
 	// the build reaches the zoom below it.
-	isoOrder []int32
-	isoStart []int32
+	isoOrder   []int32
+	isoStart   []int32
+	isoScratch []int32
 }
 
 // chunkCells is the number of cells in a chunk of rows, the unit of the
@@ -98,11 +97,22 @@ const chunkCells = 2048
 
 // chunkOut is what step 1 finds in one chunk of rows.
 type chunkOut struct {
-	mem       []int32 // members of the seeds of groups, back to back
-	clusters  []group // seeds that form a cluster
-	leftovers []group // seeds too small to form one
-	nbrs      []int32 // neighbour cells of dependent cells, back to back
-	dep       []int32 // the dependent cells, in grid order
+	mem       []int32   // members of the seeds of groups, back to back
+	clusters  []group   // seeds that form a cluster
+	leftovers []group   // seeds too small to form one
+	nbrs      []int32   // neighbour cells of dependent cells, back to back
+	dep       []depCell // the dependent cells, in grid order
+}
+
+// depCell is a dependent cell: one whose first item has an item of lower
+// rank within r, so the sequential step decides it. Only these cells need
+// a neighbour list and a cursor, so they are kept apart from the per-cell
+// tables (at 10M points that saves 12 bytes on each of 8 million cells).
+type depCell struct {
+	cell         int32
+	nbrLo, nbrHi int32 // its neighbour cells: outs[chunk].nbrs[nbrLo:nbrHi]
+	next         int32 // its first undecided item
+	chunk        int32
 }
 
 // start projects the points and sorts them into the grid of maxZoom.
@@ -289,13 +299,15 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	for len(b.outs) < nChunks {
 		// Sized for a dense level up front: growing thousands of buffers by
 		// doubling cost a tenth of a 10M build in copies and page faults.
-		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, chunkCells), dep: make([]int32, 0, chunkCells/4)})
+		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, chunkCells), dep: make([]depCell, 0, chunkCells/4)})
+	}
+	if len(b.outs) > nChunks {
+		// the level shrank: let the buffers of the unused chunks go
+		clear(b.outs[nChunks:])
+		b.outs = b.outs[:nChunks]
 	}
 	outs := b.outs[:nChunks]
-	nbrLo := grow(&b.nbrLo, nc)
-	nbrHi := grow(&b.nbrHi, nc)
-	cellChunk := grow(&b.cellChunk, nc)
-	next := grow(&b.nextItem, nc)
+	depOf := grow(&b.depOf, nc)
 	forCells := func(ch int, fn func(nr *neighbourRows, c int32)) {
 		nr := newNeighbourRows(g)
 		for ri := bounds[ch]; ri < bounds[ch+1]; ri++ {
@@ -313,48 +325,58 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				p := g.cellStart[c]
 				if len(nr.from) == 1 && g.aloneInRow(c) {
 					cellSeed[c] = p // no other cell within reach: nothing can take it
-					cellChunk[c] = -1
+					depOf[c] = -1
 					return
 				}
-				px, py, pk := lv.x[p], lv.y[p], lv.key[p]
+				pk := lv.key[p]
 				lastKey := lv.key[g.cellStart[c+1]-1]
 				nr.advance(c)
 				// One pass over the neighbour cells finds whether any item of
-				// lower rank lies within r (then the cell is dependent) and
-				// lists the cells whose lowest-ranked item ranks below this
-				// cell's last: only those can hold a seed that takes one of
-				// its items (the sequential step checks distances). The list
+				// lower rank lies within r of the first (then the cell is
+				// dependent), and lists the cells holding an item s within r
+				// of one of this cell's items j with s ranking below j: only
+				// those can hold a seed that takes one of its items. The list
 				// is dropped again when the cell turns out independent.
-				nbrLo[c] = int32(len(o.nbrs))
+				// Testing distances here, not just cell ranges, keeps the
+				// lists short: about 2 cells instead of 15 at dense zooms.
+				nbrLo := int32(len(o.nbrs))
 				dependent := false
+				pEnd := g.cellStart[c+1]
 				for i, f := range nr.from {
 					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
 						if c2 == c || g.cellHead[c2] >= lastKey {
 							continue
 						}
-						o.nbrs = append(o.nbrs, c2)
-						if dependent || g.cellHead[c2] >= pk {
-							continue
-						}
-						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && lv.key[q] < pk; q++ {
-							if sqDist(px, py, lv.x[q], lv.y[q]) <= r2 {
-								dependent = true
+						listed := false
+						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && lv.key[q] < lastKey; q++ {
+							qx, qy, qk := lv.x[q], lv.y[q], lv.key[q]
+							for j := p; j < pEnd; j++ {
+								if lv.key[j] <= qk || sqDist(lv.x[j], lv.y[j], qx, qy) > r2 {
+									continue
+								}
+								if !listed {
+									o.nbrs = append(o.nbrs, c2)
+									listed = true
+								}
+								if j == p {
+									dependent = true
+								}
+								break
+							}
+							if listed && (dependent || qk >= pk) {
 								break
 							}
 						}
 					}
 				}
 				if !dependent {
-					o.nbrs = o.nbrs[:nbrLo[c]]
+					o.nbrs = o.nbrs[:nbrLo]
 					cellSeed[c] = p
-					cellChunk[c] = -1
+					depOf[c] = -1
 					return
 				}
 				cellSeed[c] = -1
-				nbrHi[c] = int32(len(o.nbrs))
-				cellChunk[c] = int32(ch)
-				next[c] = p
-				o.dep = append(o.dep, c)
+				o.dep = append(o.dep, depCell{cell: c, nbrLo: nbrLo, nbrHi: int32(len(o.nbrs)), next: p, chunk: int32(ch)})
 			})
 		}
 		return nil
@@ -363,13 +385,24 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		return err
 	}
 
+	// The dependent cells of all chunks, numbered in grid order.
+	depBase := make([]int, nChunks+1)
+	for ch := range outs {
+		depBase[ch+1] = depBase[ch] + len(outs[ch].dep)
+	}
+	deps := grow(&b.deps, depBase[nChunks])
+	forEach(b.workers, nChunks, func(ch int) {
+		for i, d := range outs[ch].dep {
+			deps[depBase[ch]+i] = d
+			depOf[d.cell] = int32(depBase[ch] + i)
+		}
+	})
+
 	// 2. the sequential part: decide the dependent cells, in grid order, on
 	// demand (see resolve).
-	res := resolver{b: b, outs: outs, cellChunk: cellChunk, next: next, r2: r2, stack: b.stack[:0]}
-	for ch := range outs {
-		for _, c := range outs[ch].dep {
-			res.resolve(c, math.MaxInt32)
-		}
+	res := resolver{b: b, outs: outs, deps: deps, r2: r2, stack: b.stack[:0]}
+	for d := range deps {
+		res.resolve(int32(d), math.MaxInt32)
 	}
 	b.stack = res.stack[:0]
 
@@ -377,7 +410,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	// besides itself is flagged.
 	ownerCell := grow(&b.ownerCell, n)
 	role := grow(&b.role, n)
-	hasMembers := grow(&b.hasMembers, nc)
+	hasMembers := grow(&b.hasMembers, (nc+31)/32)
 	clear(hasMembers)
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		var failed error
@@ -391,8 +424,9 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				// A dependent cell's list of neighbours holds every cell whose
 				// seed can own one of its items: an owner ranks below the item.
 				var nbrs []int32
-				if k := cellChunk[c]; k >= 0 {
-					nbrs = outs[k].nbrs[nbrLo[c]:nbrHi[c]]
+				if k := depOf[c]; k >= 0 {
+					d := &deps[k]
+					nbrs = outs[d.chunk].nbrs[d.nbrLo:d.nbrHi]
 				} else {
 					nr.advance(c)
 				}
@@ -417,7 +451,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 							best, bestKey = c2, lv.key[q]
 						}
 					}
-					if cellChunk[c] >= 0 {
+					if depOf[c] >= 0 {
 						for _, c2 := range nbrs {
 							consider(c2)
 						}
@@ -435,8 +469,8 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 						continue
 					}
 					ownerCell[j], role[j] = best, roleDrop
-					if atomic.LoadUint32(&hasMembers[best]) == 0 {
-						atomic.StoreUint32(&hasMembers[best], 1)
+					if w, bit := &hasMembers[best>>5], uint32(1)<<(best&31); atomic.LoadUint32(w)&bit == 0 {
+						atomic.OrUint32(w, bit)
 					}
 				}
 			})
@@ -453,7 +487,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		ri := bounds[ch]
 		set := int32(-1)
 		for c := g.rowFirst[bounds[ch]]; c < g.rowFirst[bounds[ch+1]]; c++ {
-			if hasMembers[c] == 0 {
+			if hasMembers[c>>5]&(1<<(c&31)) == 0 {
 				continue
 			}
 			for g.rowFirst[ri+1] <= c {
@@ -466,7 +500,26 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			fn(nr, c)
 		}
 	}
-	return b.formClusters(ctx, z, forFlagged, outs)
+	err = b.formClusters(ctx, z, forFlagged, outs)
+	for i := range outs {
+		o := &outs[i]
+		trim(&o.mem)
+		trim(&o.clusters)
+		trim(&o.leftovers)
+		trim(&o.nbrs)
+		trim(&o.dep)
+	}
+	return err
+}
+
+// trim lets a chunk's buffer go when this zoom used less than a quarter of
+// it. Chunks cover different ground at every zoom, so keeping each one's
+// largest buffer would hold the sum of the maxima, not the maximum of the
+// sums: at 10M points that was 250 MB at the end of a build.
+func trim[T any](s *[]T) {
+	if cap(*s) > 4*len(*s)+chunkCells {
+		*s = nil
+	}
 }
 
 // resolver decides the dependent cells of a level: the sequential step of
@@ -481,46 +534,49 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 // so the recursion ends and never meets a cell that is waiting on it. It is
 // kept on an explicit stack, as chains can be long on sorted input.
 type resolver struct {
-	b         *builder
-	outs      []chunkOut
-	cellChunk []int32 // the chunk whose nbrs list a dependent cell's neighbours
-	next      []int32 // per dependent cell: its first undecided item
-	r2        float64
-	stack     []resolveFrame
+	b     *builder
+	outs  []chunkOut
+	deps  []depCell
+	r2    float64
+	stack []resolveFrame
 }
 
-// resolveFrame is a cell being decided up to rank bound, with the index of
-// the next neighbour to look at for its current item.
-type resolveFrame struct{ cell, bound, nbr int32 }
+// resolveFrame is a dependent cell (its index in deps) being decided up to
+// rank bound, with the index of the next neighbour to look at for its
+// current item.
+type resolveFrame struct{ dep, bound, nbr int32 }
 
-// resolve decides the items of cell c0 with rank below bound.
-func (rs *resolver) resolve(c0, bound int32) {
+// resolve decides the items of dependent cell deps[d0] with rank below bound.
+func (rs *resolver) resolve(d0, bound int32) {
 	b := rs.b
 	g := &b.g
 	lv := &g.lv
-	cellSeed, next := b.cellSeed, rs.next
-	if cellSeed[c0] >= 0 || lv.key[next[c0]] >= bound {
+	cellSeed, depOf, deps := b.cellSeed, b.depOf, rs.deps
+	if cellSeed[deps[d0].cell] >= 0 || lv.key[deps[d0].next] >= bound {
 		return
 	}
-	rs.stack = append(rs.stack, resolveFrame{cell: c0, bound: bound, nbr: b.nbrLo[c0]})
+	rs.stack = append(rs.stack, resolveFrame{dep: d0, bound: bound, nbr: deps[d0].nbrLo})
 	for len(rs.stack) > 0 {
 		f := &rs.stack[len(rs.stack)-1]
-		c := f.cell
-		q := next[c]
+		d := &deps[f.dep]
+		c := d.cell
+		q := d.next
 		if cellSeed[c] >= 0 || q == g.cellStart[c+1] || lv.key[q] >= f.bound {
 			rs.stack = rs.stack[:len(rs.stack)-1]
 			continue
 		}
 		kq, qx, qy := lv.key[q], lv.x[q], lv.y[q]
-		nbrs := rs.outs[rs.cellChunk[c]].nbrs
+		nbrs := rs.outs[d.chunk].nbrs
 		covered, pushed := false, false
-		for ; f.nbr < b.nbrHi[c]; f.nbr++ {
+		for ; f.nbr < d.nbrHi; f.nbr++ {
 			c2 := nbrs[f.nbr]
 			s := cellSeed[c2]
 			if s < 0 {
-				if n2 := next[c2]; n2 < g.cellStart[c2+1] && lv.key[n2] < kq {
-					// c2 has undecided items of lower rank: decide them first
-					rs.stack = append(rs.stack, resolveFrame{cell: c2, bound: kq, nbr: b.nbrLo[c2]})
+				// c2 is dependent and undecided: if it has undecided items
+				// of lower rank, decide them first
+				d2 := depOf[c2]
+				if n2 := deps[d2].next; n2 < g.cellStart[c2+1] && lv.key[n2] < kq {
+					rs.stack = append(rs.stack, resolveFrame{dep: d2, bound: kq, nbr: deps[d2].nbrLo})
 					pushed = true
 					break
 				}
@@ -534,8 +590,8 @@ func (rs *resolver) resolve(c0, bound int32) {
 		switch {
 		case pushed:
 		case covered:
-			next[c]++ // q is taken; go on with the cell's next item
-			rs.stack[len(rs.stack)-1].nbr = b.nbrLo[c]
+			d.next++ // q is taken; go on with the cell's next item
+			f.nbr = d.nbrLo
 		default:
 			cellSeed[c] = q
 		}
@@ -869,6 +925,8 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	bounds = append(bounds, len(rows))
 	if cap(b.groups) < len(bounds)-1 {
 		b.groups = append(b.groups[:cap(b.groups)], make([]groupOut, len(bounds)-1-cap(b.groups))...)
+	} else {
+		clear(b.groups[len(bounds)-1 : cap(b.groups)]) // unused: let their buffers go
 	}
 	groups := b.groups[:len(bounds)-1]
 	for gi := range groups {
@@ -970,15 +1028,19 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 		at[gi+1] = at[gi] + len(groups[gi].cellKey)
 	}
 	cells := at[len(groups)]
-	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 {
+	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 || cap(g.cellKey) > 4*cells {
 		g.cellKey = make([]uint64, 0, cells+cells/4)
 		g.cellStart = make([]int32, 0, cells+cells/4+1)
 	}
 	g.cellKey = g.cellKey[:cells]
 	g.cellStart = g.cellStart[:cells+1]
 	forEach(b.workers, len(groups), func(gi int) {
-		copy(g.cellKey[at[gi]:], groups[gi].cellKey)
-		copy(g.cellStart[at[gi]:], groups[gi].cellStart)
+		gr := &groups[gi]
+		copy(g.cellKey[at[gi]:], gr.cellKey)
+		copy(g.cellStart[at[gi]:], gr.cellStart)
+		trim(&gr.cellKey)
+		trim(&gr.cellStart)
+		trim(&gr.unsorted)
 	})
 	g.cellStart[cells] = total
 	g.shift = newShift
@@ -1013,10 +1075,14 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 		}
 	})
 	perm := radixSortPerm(keys, &b.sort, b.workers) // stable: input order within a cell
-	items := make([]int32, len(batch))
+	// The batch is sorted in place and becomes the index's list: the
+	// index keeps isoOrder instead of a copy of it.
+	orig := grow(&b.isoScratch, len(batch))
+	copy(orig, batch)
+	items := batch
 	gather(b.workers, len(batch), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			items[j] = batch[perm[j]]
+			items[j] = orig[perm[j]]
 		}
 	})
 	ix.iso[v] = levelIndex{fine: b.g.fine, shift: newShift, items: items}
