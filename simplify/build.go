@@ -77,14 +77,24 @@ func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Res
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Workers)
 	var done atomic.Int64
-	// The costliest levels first, so that workers finish together.
-	for _, k := range b.schedule(n) {
+	// The costliest tasks first, so that workers finish together. A task
+	// builds one level, or the top levels one after the other, from the
+	// top down, each reusing the result of the level above (buildLevel).
+	for _, task := range b.schedule(n) {
 		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
+			above := 0.0
+			for k := task.hi; k >= task.lo; k-- {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				lv := b.buildLevel(opts.MinZoom+k, above)
+				above = 0
+				if lv.Restored == 0 {
+					above = lv.Tolerance
+				}
+				res.Levels[k] = lv
+				opts.Progress.Report("simplify", done.Add(1), int64(n))
 			}
-			res.Levels[k] = b.buildLevel(opts.MinZoom + k)
-			opts.Progress.Report("simplify", done.Add(1), int64(n))
 			return nil
 		})
 	}
@@ -131,23 +141,39 @@ func (f feat) geometry(in orb.Geometry) orb.Geometry {
 	return mp
 }
 
-// schedule orders the levels by estimated cost, highest first. Repair work
-// grows with both the vertices removed and those kept, so the estimate is
-// the smaller of the two, from a sample of the importances.
-func (b *builder) schedule(n int) []int {
+// levelTask is a range of level indexes, built from hi down to lo by one
+// goroutine.
+type levelTask struct {
+	lo, hi, cost int
+}
+
+// schedule splits the levels into tasks and orders them by estimated cost,
+// highest first. Repair work grows with both the vertices removed and
+// those kept, so a level's estimate is the smaller of the two, from a
+// sample of the importances. The top levels that remove fewer than 1/16
+// of the vertices form one task: most of their shortcuts were shortcuts
+// at the zoom above too, which buildLevel exploits when the level above
+// was built first.
+func (b *builder) schedule(n int) []levelTask {
 	var sample []float64
 	for v := 0; v < len(b.imp); v += 61 {
 		sample = append(sample, b.imp[v])
 	}
 	slices.Sort(sample)
-	cost := make([]int, n)
-	order := make([]int, n)
-	for k := range n {
+	var tasks []levelTask
+	top := true // still in the run of cheap levels at the top
+	for k := n - 1; k >= 0; k-- {
 		tol := Tolerance(b.opts.MinZoom+k, b.opts.Detail, b.opts.ToleranceScale)
 		removed, _ := slices.BinarySearch(sample, tol)
-		cost[k] = min(removed, len(sample)-removed)
-		order[k] = k
+		cost := min(removed, len(sample)-removed)
+		top = top && 16*removed < len(sample)
+		if top && k < n-1 {
+			tasks[0].lo = k
+			tasks[0].cost += cost
+			continue
+		}
+		tasks = append(tasks, levelTask{k, k, cost})
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return cost[y] - cost[x] })
-	return order
+	slices.SortStableFunc(tasks, func(x, y levelTask) int { return y.cost - x.cost })
+	return tasks
 }

@@ -57,13 +57,22 @@ func BenchmarkLevels10m(b *testing.B) {
 	bl := loadBuilder(b)
 	for z := 0; z <= 12; z++ {
 		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) {
-			minTime(b, func() { bl.buildLevel(z) })
+			above := 0.0
+			if z < 12 && bl.buildLevel(z+1, 0).Restored == 0 {
+				above = Tolerance(z+1, bl.opts.Detail, bl.opts.ToleranceScale)
+			}
+			minTime(b, func() { bl.buildLevel(z, above) })
 		})
 	}
 	b.Run("all", func(b *testing.B) {
 		for b.Loop() {
-			for z := 0; z <= 12; z++ {
-				bl.buildLevel(z)
+			above := 0.0
+			for z := 12; z >= 0; z-- {
+				lv := bl.buildLevel(z, above)
+				above = 0
+				if lv.Restored == 0 {
+					above = lv.Tolerance
+				}
 			}
 		}
 	})

@@ -231,6 +231,39 @@ func (t *RTree) SearchInto(q BBox, buf []int32) []int32 {
 	return buf
 }
 
+// Any reports whether some box overlaps q.
+func (t *RTree) Any(q BBox) bool {
+	if t.root < 0 || !t.nodes[t.root].bb.Overlaps(q) {
+		return false
+	}
+	var stack [64]int32
+	sp := 0
+	stack[sp] = t.root
+	sp++
+	for sp > 0 {
+		sp--
+		n := &t.nodes[stack[sp]]
+		if n.leaf {
+			for k := n.first; k < n.first+n.count; k++ {
+				if t.boxes[k].Overlaps(q) {
+					return true
+				}
+			}
+			continue
+		}
+		for c := n.first; c < n.first+n.count; c++ {
+			if t.nodes[c].bb.Overlaps(q) {
+				if sp == len(stack) {
+					return t.searchPos(q, nil) != nil
+				}
+				stack[sp] = c
+				sp++
+			}
+		}
+	}
+	return false
+}
+
 // Neighbours returns, for every box of boxes (the slice the tree was built
 // from), the ids of the boxes that overlap it, itself included, in the
 // order SearchInto reports them: ids[start[i]:start[i+1]] for box i. A

@@ -35,6 +35,9 @@ func TestRTreeMatchesBruteForce(t *testing.T) {
 			var got2 []int32
 			tr.Search(qb, func(id int32) bool { got2 = append(got2, id); return true })
 			slices.Sort(got2)
+			if tr.Any(qb) != (len(want) > 0) {
+				t.Fatalf("n=%d query %v: Any says %v, want %d boxes", n, qb, tr.Any(qb), len(want))
+			}
 			if !slices.Equal(got, want) || !slices.Equal(got2, want) {
 				t.Fatalf("n=%d query %v: got %v / %v, want %v", n, qb, got, got2, want)
 			}
