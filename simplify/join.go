@@ -248,25 +248,41 @@ func (g *joinGrid) segCells(a, b geom.Point, fn func(cell uint64)) {
 	}
 }
 
-// sort sorts the entries by key, stably, with a radix sort on 16-bit
-// digits up to the highest key bit.
+// sort sorts the entries by key, stably, with a radix sort on 11-bit
+// digits up to the highest key bit. When keys fit in 32 bits, key and
+// value travel as one word. (16-bit digits, two passes for most levels,
+// took twice as long on countries-10m: 65,536 counters scatter the writes
+// over more pages than the cache and TLB hold.)
 func (g *joinGrid) sort() {
 	n := len(g.keys)
 	var top uint64
 	for _, k := range g.keys {
 		top |= k
 	}
+	if g.count == nil {
+		g.count = make([]int, 1<<radixBits)
+	}
 	g.tmpK = slices.Grow(g.tmpK[:0], n)[:n]
+	if top < 1<<32 {
+		// Pack: key above, value below, sorted as one word.
+		for x, k := range g.keys {
+			g.keys[x] = k<<32 | uint64(g.vals[x])
+		}
+		sk, dk := radixSort(g.keys, g.tmpK, 32, top<<32, g.count)
+		for x, k := range sk {
+			sk[x] = k >> 32
+			g.vals[x] = uint32(k)
+		}
+		g.keys, g.tmpK = sk, dk
+		return
+	}
 	g.tmpV = slices.Grow(g.tmpV[:0], n)[:n]
 	sk, sv, dk, dv := g.keys, g.vals, g.tmpK, g.tmpV
-	if g.count == nil {
-		g.count = make([]int, 1<<16)
-	}
 	count := g.count
-	for shift := uint(0); shift < 64 && top>>shift != 0; shift += 16 {
+	for shift := uint(0); shift < 64 && top>>shift != 0; shift += radixBits {
 		clear(count)
 		for _, k := range sk {
-			count[(k>>shift)&0xFFFF]++
+			count[(k>>shift)&radixMask]++
 		}
 		sum := 0
 		for i, c := range count {
@@ -274,7 +290,7 @@ func (g *joinGrid) sort() {
 			sum += c
 		}
 		for x, k := range sk {
-			d := (k >> shift) & 0xFFFF
+			d := (k >> shift) & radixMask
 			dk[count[d]] = k
 			dv[count[d]] = sv[x]
 			count[d]++
@@ -282,4 +298,32 @@ func (g *joinGrid) sort() {
 		sk, sv, dk, dv = dk, dv, sk, sv
 	}
 	g.keys, g.vals, g.tmpK, g.tmpV = sk, sv, dk, dv
+}
+
+const (
+	radixBits = 11
+	radixMask = 1<<radixBits - 1
+)
+
+// radixSort sorts a by its bits from shift up to the highest bit of top,
+// stably, using b as scratch, and returns the sorted slice and the other.
+func radixSort(a, b []uint64, shift uint, top uint64, count []int) ([]uint64, []uint64) {
+	for ; shift < 64 && top>>shift != 0; shift += radixBits {
+		clear(count)
+		for _, k := range a {
+			count[(k>>shift)&radixMask]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range a {
+			d := (k >> shift) & radixMask
+			b[count[d]] = k
+			count[d]++
+		}
+		a, b = b, a
+	}
+	return a, b
 }

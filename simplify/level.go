@@ -155,20 +155,27 @@ func (b *builder) buildLevel(z int, above float64) Level {
 func (w *levelWork) link(a int) {
 	t := w.t
 	s, e := t.start[a], t.start[a+1]
+	kept, next := w.kept[:e], w.next[:e]
+	// Without branches on kept, which is random at the low zooms: next
+	// of the last kept vertex is set at every vertex, the last time at
+	// the next kept one; shortcuts go to spare capacity, the count
+	// advancing only for real ones.
+	shorts := slices.Grow(w.shorts, int(e-s))
+	ns := len(shorts)
+	shorts = shorts[:cap(shorts)]
 	prev := s
+	nseg := 0
 	r := t.runStart[a]
 	w.loRun[r] = s
 	r++
 	mark := s + 16 // the first vertex of run r
 	for v := s + 1; v < e; v++ {
-		if w.kept[v] {
-			w.next[prev] = v
-			if v > prev+1 {
-				w.shorts = append(w.shorts, segment{prev, v})
-			}
-			prev = v
-			w.nseg++
-		}
+		next[prev] = v
+		k := b2i(kept[v])
+		shorts[ns] = segment{prev, v}
+		ns += k & b2i(v > prev+1)
+		nseg += k
+		prev += (v - prev) * int32(k)
 		if v == mark {
 			if v < e-1 {
 				w.loRun[r] = prev
@@ -177,6 +184,17 @@ func (w *levelWork) link(a int) {
 			mark += 16
 		}
 	}
+	w.shorts = shorts[:ns]
+	w.nseg += nseg
+}
+
+// b2i returns 1 for true and 0 for false, without a branch.
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // setLoRuns sets loRun of the runs that start at one of the vertices
