@@ -1,11 +1,11 @@
 package cluster
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"sync/atomic"
 
 	"github.com/mapcluster/mapcluster"
@@ -89,6 +89,9 @@ type builder struct {
 	isoOrder   []int32
 	isoStart   []int32
 	isoScratch []int32
+	isoIns     []insItem // isolated points joining the grid (joinIsolated)
+	insSorted  []insItem // moved clusters sorted (sortInserts)
+	insMerged  []insItem // both merged
 }
 
 // chunkCells is the number of cells in a chunk of rows, the unit of the
@@ -845,14 +848,9 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 			moved = append(moved, insItem{ck: ck, x: lv.x[s], y: lv.y[s], w: lv.w[s], key: keyOf(s), item: firstCluster + int32(i)})
 		}
 	}
-	slices.SortFunc(moved, func(p, q insItem) int {
-		if p.ck != q.ck {
-			return cmp.Compare(p.ck, q.ck)
-		}
-		return cmp.Compare(p.key, q.key)
-	})
+	b.ins = moved[:0]
+	moved = b.sortInserts(moved)
 	ins := b.joinIsolated(moved, coarseKey, newShift)
-	b.ins = ins[:0]
 
 	// Coarse rows: the fine rows they merge and the inserted items they get.
 	type coarseRow struct {
@@ -1047,6 +1045,37 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	b.g.lv, b.next = b.next, b.g.lv
 }
 
+// sortInserts sorts items by coarse cell, then order key, into a buffer of
+// the builder: a stable radix sort by cell (the list is in seed order, so
+// runs of one cell are short) and an insertion sort of each run by key.
+// (slices.SortFunc took a tenth of the sequential time of a 4M build.)
+func (b *builder) sortInserts(items []insItem) []insItem {
+	keys := grow(&b.idKeys, len(items))
+	for i := range items {
+		keys[i] = items[i].ck
+	}
+	perm := radixSortPerm(keys, &b.sort, b.workers)
+	out := grow(&b.insSorted, len(items))
+	gather(b.workers, len(items), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			out[j] = items[perm[j]]
+		}
+	})
+	for lo := 0; lo < len(out); {
+		hi := lo + 1
+		for hi < len(out) && out[hi].ck == out[lo].ck {
+			hi++
+		}
+		for i := lo + 1; i < hi; i++ {
+			for j := i; j > lo && out[j].key < out[j-1].key; j-- {
+				out[j], out[j-1] = out[j-1], out[j]
+			}
+		}
+		lo = hi
+	}
+	return out
+}
+
 // insItem is an item that coarsen merges into the rows of the next grid.
 type insItem struct {
 	ck                 uint64 // coarse cell key
@@ -1086,26 +1115,44 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 		}
 	})
 	ix.iso[v] = levelIndex{fine: b.g.fine, shift: newShift, items: items}
-	if len(moved) == 0 {
-		out := grow(&b.ins, len(items))
-		gather(b.workers, len(items), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				p := items[j]
-				out[j] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
-			}
-		})
-		return out
-	}
-	out := make([]insItem, 0, len(moved)+len(items))
-	i := 0
-	for j, p := range items {
-		for i < len(moved) && (moved[i].ck < keys[j] || moved[i].ck == keys[j] && moved[i].key < p) {
-			out = append(out, moved[i])
-			i++
+	iso := grow(&b.isoIns, len(items))
+	gather(b.workers, len(items), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			p := items[j]
+			iso[j] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
 		}
-		out = append(out, insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p})
+	})
+	if len(moved) == 0 {
+		return iso
 	}
-	return append(out, moved[i:]...)
+	// Merge in parallel: each range of iso starts after the moved items
+	// that sort before its first item (order keys are distinct).
+	out := grow(&b.insMerged, len(moved)+len(iso))
+	before := func(m, p *insItem) bool { return m.ck < p.ck || m.ck == p.ck && m.key < p.key }
+	const part = 1 << 14
+	forEach(b.workers, (len(iso)+part-1)/part, func(k int) {
+		lo, hi := k*part, min((k+1)*part, len(iso))
+		mi := 0 // the first range also takes the moved items before every iso item
+		if lo > 0 {
+			mi = sort.Search(len(moved), func(i int) bool { return !before(&moved[i], &iso[lo]) })
+		}
+		mEnd := len(moved)
+		if hi < len(iso) {
+			mEnd = sort.Search(len(moved), func(i int) bool { return !before(&moved[i], &iso[hi]) })
+		}
+		w := lo + mi
+		for j := lo; j < hi; j++ {
+			for mi < mEnd && before(&moved[mi], &iso[j]) {
+				out[w] = moved[mi]
+				w++
+				mi++
+			}
+			out[w] = iso[j]
+			w++
+		}
+		copy(out[w:], moved[mi:mEnd])
+	})
+	return out
 }
 
 // groupOut is what one group of coarse rows produces in coarsen.
