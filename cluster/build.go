@@ -402,8 +402,25 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	})
 
 	// 2. the sequential part: decide the dependent cells, in grid order, on
-	// demand (see resolve).
-	res := resolver{b: b, outs: outs, deps: deps, r2: r2, stack: b.stack[:0]}
+	// demand (see resolve). Most chains of dependence are short and local,
+	// so the dependent cells are first split into parts of the grid,
+	// resolved in parallel, each part giving up on a chain where it reaches
+	// a dependent cell of another part; a last pass in grid order decides
+	// what is left. Every decision is the unique greedy one whichever pass
+	// makes it, so the result does not depend on the parts.
+	if parts := min(8*b.workers, len(deps)/32); b.workers > 1 && parts > 1 {
+		forEach(b.workers, parts, func(k int) {
+			lo, hi := k*len(deps)/parts, (k+1)*len(deps)/parts
+			res := resolver{b: b, outs: outs, deps: deps, r2: r2, cellLo: deps[lo].cell, cellHi: math.MaxInt32}
+			if hi < len(deps) {
+				res.cellHi = deps[hi].cell
+			}
+			for d := lo; d < hi; d++ {
+				res.resolve(int32(d), math.MaxInt32)
+			}
+		})
+	}
+	res := resolver{b: b, outs: outs, deps: deps, r2: r2, stack: b.stack[:0], cellLo: 0, cellHi: math.MaxInt32}
 	for d := range deps {
 		res.resolve(int32(d), math.MaxInt32)
 	}
@@ -542,6 +559,9 @@ type resolver struct {
 	deps  []depCell
 	r2    float64
 	stack []resolveFrame
+	// Dependent cells outside [cellLo, cellHi) belong to another part:
+	// reaching one abandons the chain (see clusterLevel).
+	cellLo, cellHi int32
 }
 
 // resolveFrame is a dependent cell (its index in deps) being decided up to
@@ -555,7 +575,7 @@ func (rs *resolver) resolve(d0, bound int32) {
 	g := &b.g
 	lv := &g.lv
 	cellSeed, depOf, deps := b.cellSeed, b.depOf, rs.deps
-	if cellSeed[deps[d0].cell] >= 0 || lv.key[deps[d0].next] >= bound {
+	if d := &deps[d0]; cellSeed[d.cell] >= 0 || d.next == g.cellStart[d.cell+1] || lv.key[d.next] >= bound {
 		return
 	}
 	rs.stack = append(rs.stack, resolveFrame{dep: d0, bound: bound, nbr: deps[d0].nbrLo})
@@ -573,11 +593,15 @@ func (rs *resolver) resolve(d0, bound int32) {
 		covered, pushed := false, false
 		for ; f.nbr < d.nbrHi; f.nbr++ {
 			c2 := nbrs[f.nbr]
+			d2 := depOf[c2]
+			if d2 >= 0 && (c2 < rs.cellLo || c2 >= rs.cellHi) {
+				rs.stack = rs.stack[:0] // another part's cell: leave the chain to the last pass
+				return
+			}
 			s := cellSeed[c2]
 			if s < 0 {
 				// c2 is dependent and undecided: if it has undecided items
 				// of lower rank, decide them first
-				d2 := depOf[c2]
 				if n2 := deps[d2].next; n2 < g.cellStart[c2+1] && lv.key[n2] < kq {
 					rs.stack = append(rs.stack, resolveFrame{dep: d2, bound: kq, nbr: deps[d2].nbrLo})
 					pushed = true
@@ -733,32 +757,34 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 				lefts[gr.cell] = outs[ch].mem[gr.memLo:gr.memHi]
 			}
 		}
-		newKey = b.renumber(lefts)
-	} else {
-		for ch := range outs {
-			for _, gr := range outs[ch].clusters {
-				for _, mm := range outs[ch].mem[gr.memLo:gr.memHi] {
-					b.ranks.clear(lv.key[mm])
-				}
-			}
-		}
-		b.ranks.rebuild()
+		newKey = b.renumber(lefts) // resets the rank set
 	}
 	// The seeds' rows now hold their clusters; coarsen numbers them (in
 	// grid order, as the table) since the item array belongs to the index.
-	i = 0
-	for ch := range outs {
-		for _, gr := range outs[ch].clusters {
-			s := cellSeed[gr.cell]
-			lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
-			i++
+	// Without leftovers, the members' keys leave the rank set.
+	seedCells := make([]int32, m)
+	err = b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
+		for ch := lo; ch < hi; ch++ {
+			o := &outs[ch]
+			for k, gr := range o.clusters {
+				i := base[ch] + k
+				s := cellSeed[gr.cell]
+				lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
+				seedCells[i] = gr.cell
+				if newKey == nil {
+					for _, mm := range o.mem[gr.memLo:gr.memHi] {
+						b.ranks.clear(lv.key[mm])
+					}
+				}
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	seedCells := make([]int32, 0, m)
-	for ch := range outs {
-		for _, gr := range outs[ch].clusters {
-			seedCells = append(seedCells, gr.cell)
-		}
+	if newKey == nil {
+		b.ranks.rebuild()
 	}
 	b.coarsen(role, newKey, seedCells, first)
 	return ctx.Err()
