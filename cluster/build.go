@@ -89,7 +89,6 @@ type builder struct {
 	isoOrder   []int32
 	isoStart   []int32
 	isoScratch []int32
-	isoIns     []insItem // isolated points joining the grid (joinIsolated)
 	insSorted  []insItem // moved clusters sorted (sortInserts)
 	insMerged  []insItem // both merged
 }
@@ -1141,39 +1140,30 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 		}
 	})
 	ix.iso[v] = levelIndex{fine: b.g.fine, shift: newShift, items: items}
-	iso := grow(&b.isoIns, len(items))
-	gather(b.workers, len(items), func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			p := items[j]
-			iso[j] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
-		}
-	})
-	if len(moved) == 0 {
-		return iso
-	}
-	// Merge in parallel: each range of iso starts after the moved items
-	// that sort before its first item (order keys are distinct).
-	out := grow(&b.insMerged, len(moved)+len(iso))
-	before := func(m, p *insItem) bool { return m.ck < p.ck || m.ck == p.ck && m.key < p.key }
+	// Merge in parallel: each range of the batch starts after the moved
+	// items that sort before its first point (order keys are distinct).
+	out := grow(&b.insMerged, len(moved)+len(items))
+	before := func(m *insItem, j int) bool { return m.ck < keys[j] || m.ck == keys[j] && m.key < items[j] }
 	const part = 1 << 14
-	forEach(b.workers, (len(iso)+part-1)/part, func(k int) {
-		lo, hi := k*part, min((k+1)*part, len(iso))
-		mi := 0 // the first range also takes the moved items before every iso item
+	forEach(b.workers, (len(items)+part-1)/part, func(k int) {
+		lo, hi := k*part, min((k+1)*part, len(items))
+		mi := 0 // the first range also takes the moved items before every point
 		if lo > 0 {
-			mi = sort.Search(len(moved), func(i int) bool { return !before(&moved[i], &iso[lo]) })
+			mi = sort.Search(len(moved), func(i int) bool { return !before(&moved[i], lo) })
 		}
 		mEnd := len(moved)
-		if hi < len(iso) {
-			mEnd = sort.Search(len(moved), func(i int) bool { return !before(&moved[i], &iso[hi]) })
+		if hi < len(items) {
+			mEnd = sort.Search(len(moved), func(i int) bool { return !before(&moved[i], hi) })
 		}
 		w := lo + mi
 		for j := lo; j < hi; j++ {
-			for mi < mEnd && before(&moved[mi], &iso[j]) {
+			for mi < mEnd && before(&moved[mi], j) {
 				out[w] = moved[mi]
 				w++
 				mi++
 			}
-			out[w] = iso[j]
+			p := items[j]
+			out[w] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
 			w++
 		}
 		copy(out[w:], moved[mi:mEnd])
