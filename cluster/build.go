@@ -1051,7 +1051,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 		at[gi+1] = at[gi] + len(groups[gi].cellKey)
 	}
 	cells := at[len(groups)]
-	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 || cap(g.cellKey) > 4*cells {
+	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 || cap(g.cellKey) > 2*cells {
 		g.cellKey = make([]uint64, 0, cells+cells/4)
 		g.cellStart = make([]int32, 0, cells+cells/4+1)
 	}

@@ -370,12 +370,12 @@ func forEach(workers, n int, fn func(k int)) {
 
 // grow returns *s resliced to n, reallocated when its capacity is short, so
 // that per-zoom scratch is allocated once per build. A large buffer more
-// than four times too big is reallocated too: levels shrink by orders of
+// than twice too big is reallocated too: levels shrink by orders of
 // magnitude towards zoom 0, and the index they feed keeps growing, so
 // holding the buffers of the densest level to the end would set the peak
 // memory of a build.
 func grow[T any](s *[]T, n int) []T {
-	if c := cap(*s); c < n || c > 4*n && c > 1<<16 {
+	if c := cap(*s); c < n || c > 2*n && c > 1<<16 {
 		*s = make([]T, n)
 	}
 	*s = (*s)[:n]
