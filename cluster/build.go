@@ -77,6 +77,9 @@ type builder struct {
 	outs       []chunkOut
 	depOf      []int32   // per cell: its index in deps, or -1 when independent
 	deps       []depCell // the dependent cells of the level, in grid order
+	edges      []uint64  // the level's edges between near cells, sorted
+	nbrList    []int32   // their sources: cell c's neighbours are nbrList[edgeStart[c]:edgeStart[c+1]]
+	edgeStart  []int32
 	stack      []resolveFrame
 	groups     []groupOut
 	ins        []insItem
@@ -102,7 +105,7 @@ type chunkOut struct {
 	mem       []int32   // members of the seeds of groups, back to back
 	clusters  []group   // seeds that form a cluster
 	leftovers []group   // seeds too small to form one
-	nbrs      []int32   // neighbour cells of dependent cells, back to back
+	edges     []uint64  // edges between near cells (see clusterLevel)
 	dep       []depCell // the dependent cells, in grid order
 }
 
@@ -112,9 +115,8 @@ type chunkOut struct {
 // tables (at 10M points that saves 12 bytes on each of 8 million cells).
 type depCell struct {
 	cell         int32
-	nbrLo, nbrHi int32 // its neighbour cells: outs[chunk].nbrs[nbrLo:nbrHi]
+	nbrLo, nbrHi int32 // its neighbour cells: nbrList[nbrLo:nbrHi]
 	next         int32 // its first undecided item
-	chunk        int32
 }
 
 // start projects the points and sorts them into the grid of maxZoom.
@@ -294,14 +296,15 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	lv := &g.lv
 	cellSeed := grow(&b.cellSeed, nc)
 
-	// 1. independent cell heads; dependent cells list their neighbour cells.
+	// 1. near pairs of cells, as edges; then independent cell heads, and
+	// the dependent cells with their lists of neighbours.
 	g.buildRows(b.workers)
 	bounds := g.rowChunks(chunkCells)
 	nChunks := len(bounds) - 1
 	for len(b.outs) < nChunks {
 		// Sized for a dense level up front: growing thousands of buffers by
 		// doubling cost a tenth of a 10M build in copies and page faults.
-		b.outs = append(b.outs, chunkOut{nbrs: make([]int32, 0, chunkCells), dep: make([]depCell, 0, chunkCells/4)})
+		b.outs = append(b.outs, chunkOut{edges: make([]uint64, 0, chunkCells), dep: make([]depCell, 0, chunkCells/4)})
 	}
 	if len(b.outs) > nChunks {
 		// the level shrank: let the buffers of the unused chunks go
@@ -319,67 +322,115 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			}
 		}
 	}
+	// Each pair of neighbouring cells is looked at once, from its later
+	// cell, which scans only the cells before it (the rows above, and its
+	// own row to the left). A pair yields an edge into a cell when the other
+	// holds an item within r of one of its items and ranked below it: only
+	// such a cell can hold a seed that takes one of its items. The edge is
+	// marked when that item is the cell's first, which makes the cell
+	// dependent. Edges are packed as target<<32 | source<<1 | mark, so one
+	// sort gives every cell its list of neighbours, in grid order. Testing
+	// distances here keeps the lists short: cells hold one item at most
+	// zooms, and most neighbouring cells are not within r.
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
-			o.nbrs, o.dep = o.nbrs[:0], o.dep[:0]
+			o.edges, o.dep = o.edges[:0], o.dep[:0]
 			forCells(ch, func(nr *neighbourRows, c int32) {
-				p := g.cellStart[c]
 				if len(nr.from) == 1 && g.aloneInRow(c) {
-					cellSeed[c] = p // no other cell within reach: nothing can take it
-					depOf[c] = -1
-					return
+					return // no other cell within reach
 				}
-				pk := lv.key[p]
-				lastKey := lv.key[g.cellStart[c+1]-1]
-				nr.advance(c)
-				// One pass over the neighbour cells finds whether any item of
-				// lower rank lies within r of the first (then the cell is
-				// dependent), and lists the cells holding an item s within r
-				// of one of this cell's items j with s ranking below j: only
-				// those can hold a seed that takes one of its items. The list
-				// is dropped again when the cell turns out independent.
-				// Testing distances here, not just cell ranges, keeps the
-				// lists short: about 2 cells instead of 15 at dense zooms.
-				nbrLo := int32(len(o.nbrs))
-				dependent := false
-				pEnd := g.cellStart[c+1]
-				for i, f := range nr.from {
-					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						if c2 == c || g.cellHead[c2] >= lastKey {
-							continue
-						}
-						listed := false
-						for q := g.cellStart[c2]; q < g.cellStart[c2+1] && lv.key[q] < lastKey; q++ {
+				nr.advanceBefore(c)
+				p, pEnd := g.cellStart[c], g.cellStart[c+1]
+				for i := 0; i <= nr.self; i++ {
+					for c2 := nr.from[i]; c2 < c && c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
+						q0, qEnd := g.cellStart[c2], g.cellStart[c2+1]
+						var into, intoMark, from, fromMark uint64
+						for q := q0; q < qEnd; q++ {
 							qx, qy, qk := lv.x[q], lv.y[q], lv.key[q]
 							for j := p; j < pEnd; j++ {
-								if lv.key[j] <= qk || sqDist(lv.x[j], lv.y[j], qx, qy) > r2 {
+								if sqDist(lv.x[j], lv.y[j], qx, qy) > r2 {
 									continue
 								}
-								if !listed {
-									o.nbrs = append(o.nbrs, c2)
-									listed = true
+								if qk < lv.key[j] {
+									into = 1 // c2's item q ranks below c's item j
+									if j == p {
+										intoMark = 1
+									}
+								} else {
+									from = 1
+									if q == q0 {
+										fromMark = 1
+									}
 								}
-								if j == p {
-									dependent = true
-								}
-								break
 							}
-							if listed && (dependent || qk >= pk) {
-								break
-							}
+						}
+						if into != 0 {
+							o.edges = append(o.edges, uint64(c)<<32|uint64(c2)<<1|intoMark)
+						}
+						if from != 0 {
+							o.edges = append(o.edges, uint64(c2)<<32|uint64(c)<<1|fromMark)
 						}
 					}
 				}
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	edgeBase := make([]int, nChunks+1)
+	for ch := range outs {
+		edgeBase[ch+1] = edgeBase[ch] + len(outs[ch].edges)
+	}
+	ne := edgeBase[nChunks]
+	edges := grow(&b.edges, ne)
+	forEach(b.workers, nChunks, func(ch int) { copy(edges[edgeBase[ch]:], outs[ch].edges) })
+	radixSortKeys(edges, &b.sort, b.workers)
+	// nbrList[edgeStart[c]:edgeStart[c+1]] are cell c's neighbours.
+	nbrList := grow(&b.nbrList, ne)
+	edgeStart := grow(&b.edgeStart, nc+1)
+	gather(b.workers, ne, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			nbrList[i] = int32(uint32(edges[i]) >> 1)
+			t := int32(edges[i] >> 32)
+			prev := int32(-1)
+			if i > 0 {
+				prev = int32(edges[i-1] >> 32)
+			}
+			for c := prev + 1; c <= t; c++ {
+				edgeStart[c] = int32(i)
+			}
+		}
+	})
+	last := int32(-1)
+	if ne > 0 {
+		last = int32(edges[ne-1] >> 32)
+	}
+	for c := last + 1; c <= int32(nc); c++ {
+		edgeStart[c] = int32(ne)
+	}
+	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
+		for ch := lo; ch < hi; ch++ {
+			o := &outs[ch]
+			for c := g.rowFirst[bounds[ch]]; c < g.rowFirst[bounds[ch+1]]; c++ {
+				e0, e1 := edgeStart[c], edgeStart[c+1]
+				dependent := false
+				for _, e := range edges[e0:e1] {
+					if e&1 != 0 {
+						dependent = true
+						break
+					}
+				}
 				if !dependent {
-					o.nbrs = o.nbrs[:nbrLo]
-					cellSeed[c] = p
+					cellSeed[c] = g.cellStart[c]
 					depOf[c] = -1
-					return
+					continue
 				}
 				cellSeed[c] = -1
-				o.dep = append(o.dep, depCell{cell: c, nbrLo: nbrLo, nbrHi: int32(len(o.nbrs)), next: p, chunk: int32(ch)})
-			})
+				o.dep = append(o.dep, depCell{cell: c, nbrLo: e0, nbrHi: e1, next: g.cellStart[c]})
+			}
 		}
 		return nil
 	})
@@ -410,7 +461,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	if parts := min(8*b.workers, len(deps)/32); b.workers > 1 && parts > 1 {
 		forEach(b.workers, parts, func(k int) {
 			lo, hi := k*len(deps)/parts, (k+1)*len(deps)/parts
-			res := resolver{b: b, outs: outs, deps: deps, r2: r2, cellLo: deps[lo].cell, cellHi: math.MaxInt32}
+			res := resolver{b: b, nbrs: nbrList, deps: deps, r2: r2, cellLo: deps[lo].cell, cellHi: math.MaxInt32}
 			if hi < len(deps) {
 				res.cellHi = deps[hi].cell
 			}
@@ -419,7 +470,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			}
 		})
 	}
-	res := resolver{b: b, outs: outs, deps: deps, r2: r2, stack: b.stack[:0], cellLo: 0, cellHi: math.MaxInt32}
+	res := resolver{b: b, nbrs: nbrList, deps: deps, r2: r2, stack: b.stack[:0], cellLo: 0, cellHi: math.MaxInt32}
 	for d := range deps {
 		res.resolve(int32(d), math.MaxInt32)
 	}
@@ -433,22 +484,16 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	clear(hasMembers)
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		var failed error
-		for ch := lo; ch < hi; ch++ {
-			forCells(ch, func(nr *neighbourRows, c int32) {
+		for c := g.rowFirst[bounds[lo]]; c < g.rowFirst[bounds[hi]]; c++ {
+			{
 				if g.cellStart[c+1]-g.cellStart[c] == 1 && cellSeed[c] == g.cellStart[c] {
 					ownerCell[cellSeed[c]] = c // a lone seed owns itself
 					role[cellSeed[c]] = roleKeep
-					return
+					continue
 				}
-				// A dependent cell's list of neighbours holds every cell whose
-				// seed can own one of its items: an owner ranks below the item.
-				var nbrs []int32
-				if k := depOf[c]; k >= 0 {
-					d := &deps[k]
-					nbrs = outs[d.chunk].nbrs[d.nbrLo:d.nbrHi]
-				} else {
-					nr.advance(c)
-				}
+				// A cell's list of neighbours holds every cell whose seed
+				// can own one of its items: an owner ranks below the item.
+				nbrs := nbrList[edgeStart[c]:edgeStart[c+1]]
 				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
 					if cellSeed[c] == j {
 						ownerCell[j], role[j] = c, roleKeep
@@ -462,25 +507,12 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 					if q := cellSeed[c]; q >= 0 && q < j {
 						best, bestKey = c, lv.key[q]
 					}
-					consider := func(c2 int32) {
+					for _, c2 := range nbrs {
 						if g.cellHead[c2] >= bestKey {
-							return
+							continue
 						}
 						if q := cellSeed[c2]; q >= 0 && lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
 							best, bestKey = c2, lv.key[q]
-						}
-					}
-					if depOf[c] >= 0 {
-						for _, c2 := range nbrs {
-							consider(c2)
-						}
-					} else {
-						for i, f := range nr.from {
-							for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-								if c2 != c {
-									consider(c2)
-								}
-							}
 						}
 					}
 					if best < 0 {
@@ -492,7 +524,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 						atomic.OrUint32(w, bit)
 					}
 				}
-			})
+			}
 		}
 		return failed
 	})
@@ -525,7 +557,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		trim(&o.mem)
 		trim(&o.clusters)
 		trim(&o.leftovers)
-		trim(&o.nbrs)
+		trim(&o.edges)
 		trim(&o.dep)
 	}
 	return err
@@ -554,7 +586,7 @@ func trim[T any](s *[]T) {
 // kept on an explicit stack, as chains can be long on sorted input.
 type resolver struct {
 	b     *builder
-	outs  []chunkOut
+	nbrs  []int32 // nbrList
 	deps  []depCell
 	r2    float64
 	stack []resolveFrame
@@ -588,7 +620,7 @@ func (rs *resolver) resolve(d0, bound int32) {
 			continue
 		}
 		kq, qx, qy := lv.key[q], lv.x[q], lv.y[q]
-		nbrs := rs.outs[d.chunk].nbrs
+		nbrs := rs.nbrs
 		covered, pushed := false, false
 		for ; f.nbr < d.nbrHi; f.nbr++ {
 			c2 := nbrs[f.nbr]

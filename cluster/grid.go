@@ -171,6 +171,7 @@ type neighbourRows struct {
 	from  []int32 // per occupied neighbour row: first cell to scan
 	end   []int32 // per occupied neighbour row: end of its cells
 	hiCol uint32
+	self  int // the current row's index in from
 }
 
 func newNeighbourRows(g *grid) *neighbourRows {
@@ -187,6 +188,9 @@ func (nr *neighbourRows) setRow(ri int) {
 	hi := min(ri+int(g.reach), len(g.rowVal)-1)
 	for k := lo; k <= hi; k++ {
 		if d := int64(g.rowVal[k]) - row; d >= -int64(g.reach) && d <= int64(g.reach) {
+			if k == ri {
+				nr.self = len(nr.from)
+			}
 			nr.from = append(nr.from, g.rowFirst[k])
 			nr.end = append(nr.end, g.rowFirst[k+1])
 		}
@@ -227,6 +231,26 @@ func (nr *neighbourRows) advance(c int32) {
 	}
 }
 
+// advanceBefore is advance for the rows up to the current one only: for
+// scans that look at the cells before c.
+func (nr *neighbourRows) advanceBefore(c int32) {
+	keys := nr.g.cellKey
+	col := uint32(keys[c])
+	reach := uint32(nr.g.reach)
+	loCol := uint32(0)
+	if col > reach {
+		loCol = col - reach
+	}
+	nr.hiCol = col + reach
+	for i := 0; i <= nr.self; i++ {
+		f, e := nr.from[i], nr.end[i]
+		for f < e && uint32(keys[f]) < loCol {
+			f++
+		}
+		nr.from[i] = f
+	}
+}
+
 // sortScratch holds the buffers of radixSortPerm.
 type sortScratch struct {
 	keys2       []uint64
@@ -243,10 +267,23 @@ type sortScratch struct {
 // bucket follows the previous one's, so the result is the same for any
 // number of workers.
 func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
+	return radixSort(keys, sc, workers, true)
+}
+
+// radixSortKeys is radixSortPerm without the permutation: it sorts keys in
+// place.
+func radixSortKeys(keys []uint64, sc *sortScratch, workers int) {
+	radixSort(keys, sc, workers, false)
+}
+
+func radixSort(keys []uint64, sc *sortScratch, workers int, withPerm bool) []int32 {
 	n := len(keys)
-	perm := grow(&sc.perm, n)
-	for i := range perm {
-		perm[i] = int32(i)
+	var perm []int32
+	if withPerm {
+		perm = grow(&sc.perm, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
 	}
 	var or, and uint64 = 0, math.MaxUint64
 	for _, k := range keys {
@@ -266,7 +303,10 @@ func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 	}
 	counts := sc.counts[:buckets*parts]
 	src, dst := keys, grow(&sc.keys2, n)
-	psrc, pdst := perm, grow(&sc.perm2, n)
+	psrc, pdst := perm, []int32(nil)
+	if withPerm {
+		pdst = grow(&sc.perm2, n)
+	}
 	swapped := false
 	for shift := uint(0); shift < 64; shift += digit {
 		if (diff>>shift)&(buckets-1) == 0 {
@@ -304,6 +344,14 @@ func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 		}
 		run(func(w, lo, hi int) {
 			c := counts[w*buckets : (w+1)*buckets]
+			if !withPerm {
+				for _, k := range src[lo:hi] {
+					d := (k >> shift) & (buckets - 1)
+					dst[c[d]] = k
+					c[d]++
+				}
+				return
+			}
 			for i := lo; i < hi; i++ {
 				k := src[i]
 				d := (k >> shift) & (buckets - 1)
@@ -319,7 +367,9 @@ func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 	}
 	if swapped {
 		copy(keys, src)
-		copy(perm, psrc)
+		if withPerm {
+			copy(perm, psrc)
+		}
 	}
 	return perm
 }
