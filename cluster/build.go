@@ -77,8 +77,7 @@ type builder struct {
 	outs       []chunkOut
 	depOf      []int32   // per cell: its index in deps, or -1 when independent
 	deps       []depCell // the dependent cells of the level, in grid order
-	edges      []uint64  // the level's edges between near cells, sorted
-	nbrList    []int32   // their sources: cell c's neighbours are nbrList[edgeStart[c]:edgeStart[c+1]]
+	nbrList    []int32   // cell c's neighbours are nbrList[edgeStart[c]:edgeStart[c+1]]
 	edgeStart  []int32
 	stack      []resolveFrame
 	groups     []groupOut
@@ -108,6 +107,12 @@ type chunkOut struct {
 	edges     []uint64  // edges between near cells (see clusterLevel)
 	dep       []depCell // the dependent cells, in grid order
 }
+
+// Fields of an edge between near cells (see clusterLevel).
+const (
+	edgeTarget = 1<<31 - 1
+	edgeMark   = 1 << 31
+)
 
 // depCell is a dependent cell: one whose first item has an item of lower
 // rank within r, so the sequential step decides it. Only these cells need
@@ -328,8 +333,9 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	// holds an item within r of one of its items and ranked below it: only
 	// such a cell can hold a seed that takes one of its items. The edge is
 	// marked when that item is the cell's first, which makes the cell
-	// dependent. Edges are packed as target<<32 | source<<1 | mark, so one
-	// sort gives every cell its list of neighbours, in grid order. Testing
+	// dependent. Edges are packed as (source<<1 | mark)<<31 | target. A
+	// cell's edges are made in grid order of their sources: first while it
+	// is scanned, then by the cells after it. Testing
 	// distances here keeps the lists short: cells hold one item at most
 	// zooms, and most neighbouring cells are not within r.
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
@@ -366,10 +372,10 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 							}
 						}
 						if into != 0 {
-							o.edges = append(o.edges, uint64(c)<<32|uint64(c2)<<1|intoMark)
+							o.edges = append(o.edges, (uint64(c2)<<1|intoMark)<<31|uint64(c))
 						}
 						if from != 0 {
-							o.edges = append(o.edges, uint64(c2)<<32|uint64(c)<<1|fromMark)
+							o.edges = append(o.edges, (uint64(c)<<1|fromMark)<<31|uint64(c2))
 						}
 					}
 				}
@@ -380,50 +386,89 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	if err != nil {
 		return err
 	}
-	edgeBase := make([]int, nChunks+1)
-	for ch := range outs {
-		edgeBase[ch+1] = edgeBase[ch] + len(outs[ch].edges)
-	}
-	ne := edgeBase[nChunks]
-	edges := grow(&b.edges, ne)
-	forEach(b.workers, nChunks, func(ch int) { copy(edges[edgeBase[ch]:], outs[ch].edges) })
-	radixSortKeys(edges, &b.sort, b.workers)
-	// nbrList[edgeStart[c]:edgeStart[c+1]] are cell c's neighbours.
-	nbrList := grow(&b.nbrList, ne)
-	edgeStart := grow(&b.edgeStart, nc+1)
-	gather(b.workers, ne, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			nbrList[i] = int32(uint32(edges[i]) >> 1)
-			t := int32(edges[i] >> 32)
-			prev := int32(-1)
-			if i > 0 {
-				prev = int32(edges[i-1] >> 32)
-			}
-			for c := prev + 1; c <= t; c++ {
-				edgeStart[c] = int32(i)
+	// The edges become one list per cell by a counting sort on their
+	// targets. Almost every edge targets a cell of the chunk that made it,
+	// which counts and places it in parallel; the few that target an
+	// earlier chunk (rows just above a chunk's first) are counted and
+	// placed afterwards, in chunk order. Each cell's list thus keeps the
+	// order in which its edges were made, which is grid order of their
+	// sources. A marked edge flags its target as dependent (in cellSeed,
+	// which is set for real below).
+	cellLo := func(ch int) int32 { return g.rowFirst[bounds[ch]] }
+	edgeStart := grow(&b.edgeStart, nc+1) // counts at c+1, then starts at c
+	flag := cellSeed
+	forEach(b.workers, nChunks, func(ch int) {
+		lo, hi := cellLo(ch), cellLo(ch+1)
+		clear(edgeStart[lo+1 : hi+1])
+		clear(flag[lo:hi])
+		if ch == 0 {
+			edgeStart[0] = 0
+		}
+		for _, e := range outs[ch].edges {
+			if t := int32(e & edgeTarget); t >= lo {
+				edgeStart[t+1]++
 			}
 		}
 	})
-	last := int32(-1)
-	if ne > 0 {
-		last = int32(edges[ne-1] >> 32)
+	for ch := 1; ch < nChunks; ch++ {
+		lo := cellLo(ch)
+		for _, e := range outs[ch].edges {
+			if t := int32(e & edgeTarget); t < lo {
+				edgeStart[t+1]++
+			}
+		}
 	}
-	for c := last + 1; c <= int32(nc); c++ {
-		edgeStart[c] = int32(ne)
+	chunkEdges := make([]int32, nChunks+1)
+	forEach(b.workers, nChunks, func(ch int) {
+		sum := int32(0)
+		for c := cellLo(ch); c < cellLo(ch+1); c++ {
+			sum += edgeStart[c+1]
+		}
+		chunkEdges[ch+1] = sum
+	})
+	for ch := range nChunks {
+		chunkEdges[ch+1] += chunkEdges[ch]
+	}
+	ne := int(chunkEdges[nChunks])
+	forEach(b.workers, nChunks, func(ch int) {
+		at := chunkEdges[ch]
+		for c := cellLo(ch); c < cellLo(ch+1); c++ {
+			at, edgeStart[c+1] = at+edgeStart[c+1], at
+		}
+	})
+	// Now edgeStart[c+1] is the start of cell c; placing the edges moves
+	// it on to the end of c, which is the start of c+1.
+	nbrList := grow(&b.nbrList, ne)
+	place := func(e uint64) {
+		t := int32(e & edgeTarget)
+		nbrList[edgeStart[t+1]] = int32(e >> 32)
+		edgeStart[t+1]++
+		if e&edgeMark != 0 {
+			flag[t] = 1
+		}
+	}
+	forEach(b.workers, nChunks, func(ch int) {
+		lo := cellLo(ch)
+		for _, e := range outs[ch].edges {
+			if int32(e&edgeTarget) >= lo {
+				place(e)
+			}
+		}
+	})
+	for ch := 1; ch < nChunks; ch++ {
+		lo := cellLo(ch)
+		for _, e := range outs[ch].edges {
+			if int32(e&edgeTarget) < lo {
+				place(e)
+			}
+		}
 	}
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
 			for c := g.rowFirst[bounds[ch]]; c < g.rowFirst[bounds[ch+1]]; c++ {
 				e0, e1 := edgeStart[c], edgeStart[c+1]
-				dependent := false
-				for _, e := range edges[e0:e1] {
-					if e&1 != 0 {
-						dependent = true
-						break
-					}
-				}
-				if !dependent {
+				if flag[c] == 0 {
 					cellSeed[c] = g.cellStart[c]
 					depOf[c] = -1
 					continue

@@ -267,23 +267,10 @@ type sortScratch struct {
 // bucket follows the previous one's, so the result is the same for any
 // number of workers.
 func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
-	return radixSort(keys, sc, workers, true)
-}
-
-// radixSortKeys is radixSortPerm without the permutation: it sorts keys in
-// place.
-func radixSortKeys(keys []uint64, sc *sortScratch, workers int) {
-	radixSort(keys, sc, workers, false)
-}
-
-func radixSort(keys []uint64, sc *sortScratch, workers int, withPerm bool) []int32 {
 	n := len(keys)
-	var perm []int32
-	if withPerm {
-		perm = grow(&sc.perm, n)
-		for i := range perm {
-			perm[i] = int32(i)
-		}
+	perm := grow(&sc.perm, n)
+	for i := range perm {
+		perm[i] = int32(i)
 	}
 	var or, and uint64 = 0, math.MaxUint64
 	for _, k := range keys {
@@ -303,10 +290,7 @@ func radixSort(keys []uint64, sc *sortScratch, workers int, withPerm bool) []int
 	}
 	counts := sc.counts[:buckets*parts]
 	src, dst := keys, grow(&sc.keys2, n)
-	psrc, pdst := perm, []int32(nil)
-	if withPerm {
-		pdst = grow(&sc.perm2, n)
-	}
+	psrc, pdst := perm, grow(&sc.perm2, n)
 	swapped := false
 	for shift := uint(0); shift < 64; shift += digit {
 		if (diff>>shift)&(buckets-1) == 0 {
@@ -344,14 +328,6 @@ func radixSort(keys []uint64, sc *sortScratch, workers int, withPerm bool) []int
 		}
 		run(func(w, lo, hi int) {
 			c := counts[w*buckets : (w+1)*buckets]
-			if !withPerm {
-				for _, k := range src[lo:hi] {
-					d := (k >> shift) & (buckets - 1)
-					dst[c[d]] = k
-					c[d]++
-				}
-				return
-			}
 			for i := lo; i < hi; i++ {
 				k := src[i]
 				d := (k >> shift) & (buckets - 1)
@@ -367,9 +343,7 @@ func radixSort(keys []uint64, sc *sortScratch, workers int, withPerm bool) []int
 	}
 	if swapped {
 		copy(keys, src)
-		if withPerm {
-			copy(perm, psrc)
-		}
+		copy(perm, psrc)
 	}
 	return perm
 }

@@ -41,11 +41,6 @@ func TestRadixSortPermIsStableForAnyWorkers(t *testing.T) {
 					t.Fatalf("n=%d workers=%d: keys[%d] = %d, want %d", n, w, j, keys[j], orig[i])
 				}
 			}
-			only := slices.Clone(orig)
-			radixSortKeys(only, &sortScratch{}, w)
-			if !slices.Equal(only, keys) {
-				t.Fatalf("n=%d workers=%d: radixSortKeys differs from radixSortPerm", n, w)
-			}
 		}
 	}
 }
