@@ -21,9 +21,11 @@
 // independent set in that order, and every other item belongs to the seed of
 // lowest rank within r of it. Build computes that with a grid whose cells are
 // at most r/√2 wide (so a cell holds at most one seed), in parallel over
-// chunks of cell rows, with one order-dependent step that only visits the
-// items near a lower-ranked item (run first in parallel parts, each giving up
-// on chains that leave it, then in grid order for the rest). The grid of the next zoom is a 2×2 coarsening of
+// chunks of cell rows: each pair of neighbouring cells is tested once, and
+// the pairs within r become one short neighbour list per cell. One
+// order-dependent step only visits the items near a lower-ranked item (run
+// first in parallel parts, each giving up on chains that leave it, then in
+// grid order for the rest). The grid of the next zoom is a 2×2 coarsening of
 // the current one, made by a linear merge of row pairs, so no zoom sorts its
 // items. Results do not depend on the number of workers.
 //

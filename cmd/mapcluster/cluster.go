@@ -115,7 +115,8 @@ type buildStats struct {
 // almost no cost, while every zoom leaves last zoom's arrays behind: with
 // the default target (100%) they pile up to a peak RSS 30% above the live
 // heap. Measured on 10M points (bin/mapcluster build --sample-size 10000000
-// --stats): see BENCHMARKS.md, "Peak memory at 10M".
+// --stats), GOGC 100 → 25 → 10 gave 2,309 → 1,962 → 1,883 MB peak RSS at the
+// same speed (BENCHMARKS.md, clustering, "Summary at session 3").
 func tightGC() (restore func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
