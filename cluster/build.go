@@ -78,6 +78,7 @@ type builder struct {
 	depOf      []int32   // per cell: its index in deps, or -1 when independent
 	deps       []depCell // the dependent cells of the level, in grid order
 	nbrList    []int32   // cell c's neighbours are nbrList[edgeStart[c]:edgeStart[c+1]]
+	memAll     []int32   // members by owner cell, then grid order (groupMembers; edgeStart is reused)
 	edgeStart  []int32
 	stack      []resolveFrame
 	groups     []groupOut
@@ -101,7 +102,8 @@ const chunkCells = 2048
 
 // chunkOut is what step 1 finds in one chunk of rows.
 type chunkOut struct {
-	mem       []int32   // members of the seeds of groups, back to back
+	early     []int32   // members whose owner is in an earlier chunk (groupMembers)
+	late      []int32   // members whose owner is in a later chunk
 	clusters  []group   // seeds that form a cluster
 	leftovers []group   // seeds too small to form one
 	edges     []uint64  // edges between near cells (see clusterLevel)
@@ -576,30 +578,12 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	if err != nil {
 		return err
 	}
-	// forFlagged is forCells restricted to the cells with a seed that owns
-	// others: on sparse zooms a few, found by a linear scan of the flags.
-	forFlagged := func(ch int, fn func(nr *neighbourRows, c int32)) {
-		nr := newNeighbourRows(g)
-		ri := bounds[ch]
-		set := int32(-1)
-		for c := g.rowFirst[bounds[ch]]; c < g.rowFirst[bounds[ch+1]]; c++ {
-			if hasMembers[c>>5]&(1<<(c&31)) == 0 {
-				continue
-			}
-			for g.rowFirst[ri+1] <= c {
-				ri++
-			}
-			if ri != set {
-				nr.setRow(int(ri))
-				set = ri
-			}
-			fn(nr, c)
-		}
-	}
-	err = b.formClusters(ctx, z, forFlagged, outs)
+	b.groupMembers(bounds, outs)
+	err = b.formClusters(ctx, z, bounds, outs)
 	for i := range outs {
 		o := &outs[i]
-		trim(&o.mem)
+		trim(&o.early)
+		trim(&o.late)
 		trim(&o.clusters)
 		trim(&o.leftovers)
 		trim(&o.edges)
@@ -701,57 +685,141 @@ func (rs *resolver) resolve(d0, bound int32) {
 	}
 }
 
+// groupMembers lists the members of every seed, grouped by the seed's cell
+// and in grid order within a group, into b.memAll: the members of cell c's
+// seed are memAll[edgeStart[c]:edgeStart[c+1]] (the neighbour lists are no
+// longer needed). It is a counting sort on the owner cell. A member's owner
+// lies in its own chunk of rows or, near a chunk's first or last rows, in a
+// neighbouring chunk: each chunk counts and places the members of its own
+// cells in parallel; those of other chunks are listed and placed in order,
+// before (owner in a later chunk) or after (owner in an earlier chunk) the
+// parallel step, which keeps grid order.
+func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
+	g := &b.g
+	nc := len(g.cellKey)
+	nChunks := len(bounds) - 1
+	role, owner := b.role, b.ownerCell
+	cellLo := func(ch int) int32 { return g.rowFirst[bounds[ch]] }
+	start := grow(&b.edgeStart, nc+1) // counts at c+1, then starts at c
+	forEach(b.workers, nChunks, func(ch int) {
+		lo, hi := cellLo(ch), cellLo(ch+1)
+		o := &outs[ch]
+		o.early, o.late = o.early[:0], o.late[:0]
+		clear(start[lo+1 : hi+1])
+		for j := g.cellStart[lo]; j < g.cellStart[hi]; j++ {
+			if role[j] != roleDrop {
+				continue
+			}
+			switch c := owner[j]; {
+			case c >= hi:
+				o.late = append(o.late, j)
+			case c < lo:
+				o.early = append(o.early, j)
+			default:
+				start[c+1]++
+			}
+		}
+	})
+	start[0] = 0
+	for ch := range nChunks {
+		for _, j := range outs[ch].late {
+			start[owner[j]+1]++
+		}
+		for _, j := range outs[ch].early {
+			start[owner[j]+1]++
+		}
+	}
+	total := make([]int32, nChunks+1)
+	forEach(b.workers, nChunks, func(ch int) {
+		sum := int32(0)
+		for c := cellLo(ch); c < cellLo(ch+1); c++ {
+			sum += start[c+1]
+		}
+		total[ch+1] = sum
+	})
+	for ch := range nChunks {
+		total[ch+1] += total[ch]
+	}
+	forEach(b.workers, nChunks, func(ch int) {
+		at := total[ch]
+		for c := cellLo(ch); c < cellLo(ch+1); c++ {
+			at, start[c+1] = at+start[c+1], at
+		}
+	})
+	// Now start[c+1] is where cell c's members start; placing them moves it
+	// on to their end, the start of c+1.
+	mem := grow(&b.memAll, int(total[nChunks]))
+	place := func(j int32) {
+		c := owner[j]
+		mem[start[c+1]] = j
+		start[c+1]++
+	}
+	for ch := range nChunks {
+		for _, j := range outs[ch].late {
+			place(j)
+		}
+	}
+	forEach(b.workers, nChunks, func(ch int) {
+		lo, hi := cellLo(ch), cellLo(ch+1)
+		for j := g.cellStart[lo]; j < g.cellStart[hi]; j++ {
+			if c := owner[j]; role[j] == roleDrop && c >= lo && c < hi {
+				place(j)
+			}
+		}
+	})
+	for ch := range nChunks {
+		for _, j := range outs[ch].early {
+			place(j)
+		}
+	}
+}
+
 // group is a seed with members, found by formClusters.
 type group struct {
 	cell           int32
-	memLo, memHi   int32 // its members in chunkOut.mem
+	memLo, memHi   int32 // its members in builder.memAll
 	wx, wy, weight int64
 }
 
 // formClusters gathers the members of every seed that has any (from the
 // seed's own neighbourhood, in grid order), decides between a cluster and
 // leftovers, makes the clusters, and moves the level on to zoom z.
-func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, func(*neighbourRows, int32)), outs []chunkOut) error {
+func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs []chunkOut) error {
 	ix := b.ix
 	g := &b.g
 	lv := &g.lv
-	cellSeed, ownerCell, role := b.cellSeed, b.ownerCell, b.role
+	cellSeed, role := b.cellSeed, b.role
+	mem, memStart, hasMembers := b.memAll, b.edgeStart, b.hasMembers
 	minPoints := int64(ix.opts.MinPoints)
 	var leftovers atomic.Bool
 	err := b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
-			o.mem, o.clusters, o.leftovers = o.mem[:0], o.clusters[:0], o.leftovers[:0]
-			forFlagged(ch, func(nr *neighbourRows, c int32) {
+			o.clusters, o.leftovers = o.clusters[:0], o.leftovers[:0]
+			for c := g.rowFirst[bounds[ch]]; c < g.rowFirst[bounds[ch+1]]; c++ {
+				if hasMembers[c>>5]&(1<<(c&31)) == 0 {
+					continue
+				}
 				s := cellSeed[c]
 				ws := int64(lv.w[s])
-				gr := group{cell: c, memLo: int32(len(o.mem)), wx: int64(lv.x[s]) * ws, wy: int64(lv.y[s]) * ws, weight: ws}
-				nr.advance(c)
-				for i, f := range nr.from {
-					for c2 := f; c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						for j := g.cellStart[c2]; j < g.cellStart[c2+1]; j++ {
-							if ownerCell[j] == c && j != s {
-								o.mem = append(o.mem, j)
-								wm := int64(lv.w[j])
-								gr.wx += int64(lv.x[j]) * wm
-								gr.wy += int64(lv.y[j]) * wm
-								gr.weight += wm
-							}
-						}
-					}
+				gr := group{cell: c, memLo: memStart[c], memHi: memStart[c+1], wx: int64(lv.x[s]) * ws, wy: int64(lv.y[s]) * ws, weight: ws}
+				for _, j := range mem[gr.memLo:gr.memHi] {
+					wm := int64(lv.w[j])
+					gr.wx += int64(lv.x[j]) * wm
+					gr.wy += int64(lv.y[j]) * wm
+					gr.weight += wm
 				}
-				gr.memHi = int32(len(o.mem))
 				if gr.weight > ws && gr.weight >= minPoints {
 					role[s] = roleCluster
 					o.clusters = append(o.clusters, gr)
-					return
+					continue
 				}
-				for _, m := range o.mem[gr.memLo:gr.memHi] {
+				for _, m := range mem[gr.memLo:gr.memHi] {
 					role[m] = roleKeep
 				}
 				o.leftovers = append(o.leftovers, gr)
 				leftovers.Store(true)
-			})
+			}
 		}
 		return nil
 	})
@@ -798,7 +866,7 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 				s := cellSeed[gr.cell]
 				kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
 				kids[0] = lv.item[s]
-				for q, mm := range o.mem[gr.memLo:gr.memHi] {
+				for q, mm := range mem[gr.memLo:gr.memHi] {
 					kids[q+1] = lv.item[mm]
 				}
 				t.x[i] = int32(float64(gr.wx) / float64(gr.weight))
@@ -830,7 +898,7 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 		lefts := map[int32][]int32{}
 		for ch := range outs {
 			for _, gr := range outs[ch].leftovers {
-				lefts[gr.cell] = outs[ch].mem[gr.memLo:gr.memHi]
+				lefts[gr.cell] = mem[gr.memLo:gr.memHi]
 			}
 		}
 		newKey = b.renumber(lefts) // resets the rank set
@@ -848,7 +916,7 @@ func (b *builder) formClusters(ctx context.Context, z int, forFlagged func(int, 
 				lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
 				seedCells[i] = gr.cell
 				if newKey == nil {
-					for _, mm := range o.mem[gr.memLo:gr.memHi] {
+					for _, mm := range mem[gr.memLo:gr.memHi] {
 						b.ranks.clear(lv.key[mm])
 					}
 				}

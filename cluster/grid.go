@@ -211,28 +211,10 @@ func (g *grid) aloneInRow(c int32) bool {
 	return true
 }
 
-// advance moves the cursors to cell c, a cell of the current row, with c
-// non-decreasing between calls.
-func (nr *neighbourRows) advance(c int32) {
-	keys := nr.g.cellKey
-	col := uint32(keys[c])
-	reach := uint32(nr.g.reach)
-	loCol := uint32(0)
-	if col > reach {
-		loCol = col - reach
-	}
-	nr.hiCol = col + reach
-	for i, f := range nr.from {
-		e := nr.end[i]
-		for f < e && uint32(keys[f]) < loCol {
-			f++
-		}
-		nr.from[i] = f
-	}
-}
-
-// advanceBefore is advance for the rows up to the current one only: for
-// scans that look at the cells before c.
+// advanceBefore moves the cursors of the rows up to the current one (not
+// those below it) to cell c, a cell of the current row, with c
+// non-decreasing between calls: scans that look at the cells before c need
+// no more.
 func (nr *neighbourRows) advanceBefore(c int32) {
 	keys := nr.g.cellKey
 	col := uint32(keys[c])
