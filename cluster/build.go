@@ -110,6 +110,65 @@ type chunkOut struct {
 	dep       []depCell // the dependent cells, in grid order
 }
 
+// linkCells tests a pair of neighbouring cells, a cell c with items
+// [p, pEnd) and a cell c2 with items [q0, qEnd), each in rank order. It
+// reports whether c2 holds an item within r of one of c's items and ranked
+// below it (into), and whether that can be c's first item (intoMark); from
+// and fromMark are the same the other way round. Most cells hold one item,
+// which takes one distance; otherwise the marks are tested first, and the
+// search for any pair ends as soon as both directions are known, so cells of
+// many identical points cost little when they are near.
+func linkCells(lv *level, p, pEnd, q0, qEnd int32, r2 float64) (into, intoMark, from, fromMark bool) {
+	if pEnd-p == 1 && qEnd-q0 == 1 {
+		if sqDist(lv.x[p], lv.y[p], lv.x[q0], lv.y[q0]) > r2 {
+			return false, false, false, false
+		}
+		if lv.key[q0] < lv.key[p] {
+			return true, true, false, false
+		}
+		return false, false, true, true
+	}
+	pk, qk := lv.key[p], lv.key[q0]
+	for q := q0; q < qEnd && lv.key[q] < pk; q++ {
+		if sqDist(lv.x[p], lv.y[p], lv.x[q], lv.y[q]) <= r2 {
+			into, intoMark = true, true
+			break
+		}
+	}
+	for j := p; j < pEnd && lv.key[j] < qk; j++ {
+		if sqDist(lv.x[j], lv.y[j], lv.x[q0], lv.y[q0]) <= r2 {
+			from, fromMark = true, true
+			break
+		}
+	}
+	for q := q0; q < qEnd && !(into && from); q++ {
+		for j := p; j < pEnd; j++ {
+			below := lv.key[q] < lv.key[j] // q ranks below j: an edge into c
+			if below && into || !below && from {
+				continue
+			}
+			if sqDist(lv.x[j], lv.y[j], lv.x[q], lv.y[q]) <= r2 {
+				if below {
+					into = true
+				} else {
+					from = true
+				}
+				if into && from {
+					break
+				}
+			}
+		}
+	}
+	return into, intoMark, from, fromMark
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Fields of an edge between near cells (see clusterLevel).
 const (
 	edgeTarget = 1<<31 - 1
@@ -352,32 +411,12 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 				p, pEnd := g.cellStart[c], g.cellStart[c+1]
 				for i := 0; i <= nr.self; i++ {
 					for c2 := nr.from[i]; c2 < c && c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
-						q0, qEnd := g.cellStart[c2], g.cellStart[c2+1]
-						var into, intoMark, from, fromMark uint64
-						for q := q0; q < qEnd; q++ {
-							qx, qy, qk := lv.x[q], lv.y[q], lv.key[q]
-							for j := p; j < pEnd; j++ {
-								if sqDist(lv.x[j], lv.y[j], qx, qy) > r2 {
-									continue
-								}
-								if qk < lv.key[j] {
-									into = 1 // c2's item q ranks below c's item j
-									if j == p {
-										intoMark = 1
-									}
-								} else {
-									from = 1
-									if q == q0 {
-										fromMark = 1
-									}
-								}
-							}
+						into, intoMark, from, fromMark := linkCells(lv, p, pEnd, g.cellStart[c2], g.cellStart[c2+1], r2)
+						if into {
+							o.edges = append(o.edges, (uint64(c2)<<1|b2u(intoMark))<<31|uint64(c))
 						}
-						if into != 0 {
-							o.edges = append(o.edges, (uint64(c2)<<1|intoMark)<<31|uint64(c))
-						}
-						if from != 0 {
-							o.edges = append(o.edges, (uint64(c)<<1|fromMark)<<31|uint64(c2))
+						if from {
+							o.edges = append(o.edges, (uint64(c)<<1|b2u(fromMark))<<31|uint64(c2))
 						}
 					}
 				}

@@ -142,6 +142,8 @@ func TestConformanceSupercluster(t *testing.T) {
 	}
 	synth := filepath.Join(t.TempDir(), "synthetic.csv")
 	writeCSV(t, synth, syntheticPoints(60000, 7))
+	piles := filepath.Join(t.TempDir(), "piles.csv")
+	writeCSV(t, piles, pilePoints(30000))
 	cases := []struct {
 		name, input string
 		opts        Options
@@ -154,6 +156,10 @@ func TestConformanceSupercluster(t *testing.T) {
 		{"synthetic/r80-minpoints4", synth, Options{MinZoom: 0, MaxZoom: 18, MinPoints: 4, Radius: 80, Extent: 512}},
 		// at maxZoom 30 the radius is under one fixed-point unit: cells stay one unit wide
 		{"synthetic/maxzoom30", synth, Options{MinZoom: 0, MaxZoom: 30, MinPoints: 2, Radius: 40, Extent: 512}},
+		// piles of identical points a few metres to kilometres apart: cells of
+		// about a hundred identical items next to each other
+		{"piles/defaults", piles, DefaultOptions()},
+		{"piles/r60-minpoints5", piles, Options{MinZoom: 0, MaxZoom: 16, MinPoints: 5, Radius: 60, Extent: 512}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -99,6 +99,29 @@ func syntheticPoints(n int, seed uint64) *mapcluster.Points {
 	return pts
 }
 
+// pilePoints makes n points on a few hundred positions, a pile each: the
+// positions come in groups along short lines, 0.0001° to 0.05° apart, so
+// that big cells of identical points lie next to each other at most zooms.
+// The order of points is shuffled, so ranks interleave between piles.
+func pilePoints(n int) *mapcluster.Points {
+	rng := rand.New(rand.NewPCG(3, 5))
+	type pos struct{ lng, lat float64 }
+	var at []pos
+	for g := range 40 {
+		lng, lat := rng.Float64()*300-150, rng.Float64()*120-60
+		step := []float64{0.0001, 0.001, 0.01, 0.05}[g%4]
+		for k := range 8 {
+			at = append(at, pos{lng + float64(k)*step, lat + float64(k%3)*step})
+		}
+	}
+	pts := &mapcluster.Points{}
+	for range n {
+		p := at[rng.IntN(len(at))]
+		pts.Append(p.lng, p.lat)
+	}
+	return pts
+}
+
 // writeCSV writes points as a lng,lat CSV for the reference harness.
 func writeCSV(t testing.TB, path string, pts *mapcluster.Points) {
 	t.Helper()
