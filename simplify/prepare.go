@@ -29,6 +29,9 @@ type ring struct {
 	pts  []geom.Point
 	kind pathKind
 	area float64 // absolute area in square Web Mercator metres, for rings
+	// merc is pts in Web Mercator metres, for rings: made for the area and
+	// kept for the importance of the arcs cut from the ring.
+	merc []geom.Point
 }
 
 // part is a polygon (shell then holes) or a single line.
@@ -170,7 +173,8 @@ func prepareFeature(i int, f *geojson.Feature, strict bool) (feat, error) {
 		for ri := range out.parts[pi].rings {
 			r := &out.parts[pi].rings[ri]
 			if r.kind != kindLine {
-				r.area = mercatorArea(r.pts)
+				r.merc = project(r.pts)
+				r.area = mercatorArea(r.merc)
 			}
 		}
 	}

@@ -24,10 +24,13 @@ type tpath struct {
 
 // topo is the arc topology of all features. Arc a owns the vertices
 // start[a] .. start[a+1]-1 of ll; its first and last vertices are its
-// endpoints, which neighbouring arcs repeat. (Web Mercator coordinates are
-// made arc by arc where needed, by computeImportance.)
+// endpoints, which neighbouring arcs repeat. Web Mercator coordinates are
+// copied from the rings, which prepare projected to compute their areas.
 type topo struct {
-	ll    []geom.Point // lon/lat
+	ll []geom.Point // lon/lat
+	// merc is ll in Web Mercator metres, for computeImportance (nil
+	// afterwards).
+	merc  []geom.Point
 	start []int32
 	uses  []int32
 	paths []tpath
@@ -87,6 +90,7 @@ func mercator(p geom.Point) geom.Point {
 // numbering of all vertices.
 type srcPath struct {
 	pts  []geom.Point
+	merc []geom.Point // pts in Web Mercator metres, or nil (lines)
 	kind pathKind
 	off  int
 }
@@ -117,7 +121,7 @@ func buildTopology(feats []feat, workers int) *topo {
 				}
 				t.ringsOf[fi] = append(t.ringsOf[fi], int32(len(t.paths)))
 				t.paths = append(t.paths, tp)
-				src = append(src, srcPath{pts: r.pts, kind: r.kind, off: n})
+				src = append(src, srcPath{pts: r.pts, merc: r.merc, kind: r.kind, off: n})
 				n += len(r.pts)
 			}
 		}
@@ -465,6 +469,7 @@ func (t *topo) cut(src []srcPath, junc []bool, workers int) {
 	workers = max(workers, 1)
 	total := int(t.start[len(refs)])
 	t.ll = make([]geom.Point, total)
+	t.merc = make([]geom.Point, total)
 	var wg sync.WaitGroup
 	lo := 0
 	for w := 1; w <= workers; w++ {
@@ -481,6 +486,17 @@ func (t *topo) cut(src []srcPath, junc []bool, workers int) {
 				k := copy(dst, pts[r.start:min(r.start+r.n, len(pts))])
 				for k < r.n { // wrapped around the ring, maybe twice
 					k += copy(dst[k:], pts[:min(r.n-k, len(pts))])
+				}
+				merc := t.merc[t.start[c]:t.start[c+1]]
+				if pm := src[r.path].merc; pm != nil {
+					k := copy(merc, pm[r.start:min(r.start+r.n, len(pm))])
+					for k < r.n {
+						k += copy(merc[k:], pm[:min(r.n-k, len(pm))])
+					}
+				} else {
+					for k, p := range dst {
+						merc[k] = mercator(p)
+					}
 				}
 			}
 		})
@@ -549,16 +565,27 @@ func arcID(a int32) int32 {
 	return a
 }
 
-func mercatorArea(pts []geom.Point) float64 {
-	n := len(pts)
+// project returns pts in Web Mercator metres.
+func project(pts []geom.Point) []geom.Point {
+	out := make([]geom.Point, len(pts))
+	for k, p := range pts {
+		out[k] = mercator(p)
+	}
+	return out
+}
+
+// mercatorArea returns the absolute area of a ring given in Web Mercator
+// metres (project), relative to its first point.
+func mercatorArea(merc []geom.Point) float64 {
+	n := len(merc)
 	if n < 3 {
 		return 0
 	}
-	o := mercator(pts[0])
+	o := merc[0]
 	var s float64
 	prev := geom.Point{}
 	for k := 1; k < n; k++ {
-		q := mercator(pts[k])
+		q := merc[k]
 		q.X -= o.X
 		q.Y -= o.Y
 		if k > 1 {
