@@ -333,18 +333,23 @@ const (
 // every other item belongs to the seed of lowest rank within r of it. A cell
 // holds at most one seed. The level is computed in steps:
 //
-//  1. in parallel, each cell's first item (in rank order) looks for any item
-//     of lower rank within r; if there is none it is a seed, and the rest of
-//     its cell is taken by it;
-//  2. sequentially, the items of the other cells are decided: an item is a
-//     seed unless its cell or a neighbouring cell has a seed of lower rank
-//     within r. Cells are decided in grid order, each first deciding what it
-//     depends on (see resolver), which gives the result of visiting in rank
-//     order without its cache misses. Only cells near a lower-ranked item
-//     take part, so on sparse levels this touches few items;
-//  3. in parallel, every item finds its owner, the seed of lowest rank within r;
-//  4. each seed with members becomes a cluster (weighted centroid) or, below
-//     minPoints, stays with its members as individual items;
+//  1. in parallel, every pair of neighbouring cells is tested once
+//     (linkCells): each cell gets the list of the cells that hold an item
+//     within r of one of its items and ranked below it. A cell whose first
+//     item (in rank order) has no such item is independent: that item is a
+//     seed, and the rest of its cell is taken by it;
+//  2. the items of the other (dependent) cells are decided: an item is a
+//     seed unless its cell or a listed cell has a seed of lower rank within
+//     r. Cells are decided in grid order, each first deciding what it depends
+//     on (see resolver), which gives the result of visiting in rank order
+//     without its cache misses; most of it runs in parallel parts first.
+//     Only cells near a lower-ranked item take part, so on sparse levels this
+//     touches few items;
+//  3. in parallel, every item finds its owner, the seed of lowest rank within
+//     r, among its cell's list;
+//  4. the members of each seed are grouped (groupMembers), and each seed with
+//     members becomes a cluster (weighted centroid) or, below minPoints,
+//     stays with its members as individual items;
 //  5. the survivors and the clusters are merged into the cells of zoom z-1.
 func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	ix := b.ix
@@ -571,44 +576,42 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		var failed error
 		for c := g.rowFirst[bounds[lo]]; c < g.rowFirst[bounds[hi]]; c++ {
-			{
-				if g.cellStart[c+1]-g.cellStart[c] == 1 && cellSeed[c] == g.cellStart[c] {
-					ownerCell[cellSeed[c]] = c // a lone seed owns itself
-					role[cellSeed[c]] = roleKeep
+			if g.cellStart[c+1]-g.cellStart[c] == 1 && cellSeed[c] == g.cellStart[c] {
+				ownerCell[cellSeed[c]] = c // a lone seed owns itself
+				role[cellSeed[c]] = roleKeep
+				continue
+			}
+			// A cell's list of neighbours holds every cell whose seed
+			// can own one of its items: an owner ranks below the item.
+			nbrs := nbrList[edgeStart[c]:edgeStart[c+1]]
+			for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
+				if cellSeed[c] == j {
+					ownerCell[j], role[j] = c, roleKeep
 					continue
 				}
-				// A cell's list of neighbours holds every cell whose seed
-				// can own one of its items: an owner ranks below the item.
-				nbrs := nbrList[edgeStart[c]:edgeStart[c+1]]
-				for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
-					if cellSeed[c] == j {
-						ownerCell[j], role[j] = c, roleKeep
+				// The owner ranks below j, so the search starts with j's
+				// key as the bound, and a cell whose lowest key is not
+				// below the bound is skipped unread.
+				jx, jy := lv.x[j], lv.y[j]
+				best, bestKey := int32(-1), lv.key[j]
+				if q := cellSeed[c]; q >= 0 && q < j {
+					best, bestKey = c, lv.key[q]
+				}
+				for _, c2 := range nbrs {
+					if g.cellHead[c2] >= bestKey {
 						continue
 					}
-					// The owner ranks below j, so the search starts with j's
-					// key as the bound, and a cell whose lowest key is not
-					// below the bound is skipped unread.
-					jx, jy := lv.x[j], lv.y[j]
-					best, bestKey := int32(-1), lv.key[j]
-					if q := cellSeed[c]; q >= 0 && q < j {
-						best, bestKey = c, lv.key[q]
+					if q := cellSeed[c2]; q >= 0 && lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
+						best, bestKey = c2, lv.key[q]
 					}
-					for _, c2 := range nbrs {
-						if g.cellHead[c2] >= bestKey {
-							continue
-						}
-						if q := cellSeed[c2]; q >= 0 && lv.key[q] < bestKey && sqDist(jx, jy, lv.x[q], lv.y[q]) <= r2 {
-							best, bestKey = c2, lv.key[q]
-						}
-					}
-					if best < 0 {
-						failed = fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, lv.key[j])
-						continue
-					}
-					ownerCell[j], role[j] = best, roleDrop
-					if w, bit := &hasMembers[best>>5], uint32(1)<<(best&31); atomic.LoadUint32(w)&bit == 0 {
-						atomic.OrUint32(w, bit)
-					}
+				}
+				if best < 0 {
+					failed = fmt.Errorf("cluster z%d: internal error: item %d has no seed within r", z, lv.key[j])
+					continue
+				}
+				ownerCell[j], role[j] = best, roleDrop
+				if w, bit := &hasMembers[best>>5], uint32(1)<<(best&31); atomic.LoadUint32(w)&bit == 0 {
+					atomic.OrUint32(w, bit)
 				}
 			}
 		}
