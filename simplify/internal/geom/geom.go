@@ -219,18 +219,10 @@ func (b *BBox) Union(o BBox) {
 
 // SegBBox returns the box of segment a-b.
 func SegBBox(a, b Point) BBox {
-	bb := BBox{a.X, a.Y, a.X, a.Y}
-	if b.X < bb.MinX {
-		bb.MinX = b.X
-	} else {
-		bb.MaxX = b.X
-	}
-	if b.Y < bb.MinY {
-		bb.MinY = b.Y
-	} else {
-		bb.MaxY = b.Y
-	}
-	return bb
+	// min and max compile without branches (they may differ from
+	// comparisons only in the sign of a zero bound, which no comparison
+	// sees).
+	return BBox{min(a.X, b.X), min(a.Y, b.Y), max(a.X, b.X), max(a.Y, b.Y)}
 }
 
 // Contains reports whether p lies in the closed box.
@@ -240,7 +232,18 @@ func (b BBox) Contains(p Point) bool {
 
 // Overlaps reports whether the closed boxes share a point.
 func (b BBox) Overlaps(o BBox) bool {
-	return b.MinX <= o.MaxX && o.MinX <= b.MaxX && b.MinY <= o.MaxY && o.MinY <= b.MaxY
+	// The four comparisons without short-circuit branches, which are
+	// mispredicted when about half of the boxes overlap.
+	return bit(b.MinX <= o.MaxX)&bit(o.MinX <= b.MaxX)&bit(b.MinY <= o.MaxY)&bit(o.MinY <= b.MaxY) != 0
+}
+
+// bit returns 1 for true and 0 for false, without a branch.
+func bit(c bool) uint8 {
+	var i uint8
+	if c {
+		i = 1
+	}
+	return i
 }
 
 // RingBBox returns the bounding box of a ring.
