@@ -972,8 +972,25 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	if newKey == nil {
 		b.ranks.rebuild()
 	}
+	b.releaseScratch()
 	b.coarsen(role, newKey, seedCells, first)
 	return ctx.Err()
+}
+
+// releaseScratch lets go of the per-level tables that coarsen does not
+// read, on large levels: coarsen allocates the next level and the index's
+// arrays, and with these gone it reuses their memory instead of adding to
+// the peak (at 10M points they are about 25 bytes per item). Small levels
+// keep them, as reallocating costs more than it saves.
+func (b *builder) releaseScratch() {
+	least := b.ix.opts.releaseMin
+	if least == 0 {
+		least = 1 << 20
+	}
+	if b.g.lv.len() < least {
+		return
+	}
+	b.depOf, b.deps, b.edgeStart, b.nbrList, b.memAll, b.g.cellHead = nil, nil, nil, nil, nil, nil
 }
 
 // renumber gives the items of zoom z their order keys when leftovers change

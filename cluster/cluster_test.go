@@ -71,6 +71,10 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 		var want string
 		for _, w := range []int{1, 2, 3, 8} {
 			o.Workers = w
+			o.releaseMin = 0
+			if w == 3 {
+				o.releaseMin = 1 // every level lets go of its tables before coarsening
+			}
 			ix, err := Build(context.Background(), pts, o)
 			if err != nil {
 				t.Fatal(err)

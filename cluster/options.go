@@ -33,6 +33,10 @@ type Options struct {
 	// isolate.go); tests use it to check that skipping isolated points never
 	// changes a result.
 	noIsolation bool
+	// releaseMin is the level size from which the builder lets go of its
+	// per-level tables before coarsening (see releaseScratch); 0 means 1<<20.
+	// Tests set it low so that small builds take that path.
+	releaseMin int
 }
 
 // DefaultOptions returns supercluster's defaults.
