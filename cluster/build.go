@@ -464,24 +464,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			}
 		}
 	}
-	chunkEdges := make([]int32, nChunks+1)
-	forEach(b.workers, nChunks, func(ch int) {
-		sum := int32(0)
-		for c := cellLo(ch); c < cellLo(ch+1); c++ {
-			sum += edgeStart[c+1]
-		}
-		chunkEdges[ch+1] = sum
-	})
-	for ch := range nChunks {
-		chunkEdges[ch+1] += chunkEdges[ch]
-	}
-	ne := int(chunkEdges[nChunks])
-	forEach(b.workers, nChunks, func(ch int) {
-		at := chunkEdges[ch]
-		for c := cellLo(ch); c < cellLo(ch+1); c++ {
-			at, edgeStart[c+1] = at+edgeStart[c+1], at
-		}
-	})
+	ne := int(shiftedStarts(b.workers, nChunks, cellLo, edgeStart))
 	// Now edgeStart[c+1] is the start of cell c; placing the edges moves
 	// it on to the end of c, which is the start of c+1.
 	nbrList := grow(&b.nbrList, ne)
@@ -771,26 +754,10 @@ func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 			start[owner[j]+1]++
 		}
 	}
-	total := make([]int32, nChunks+1)
-	forEach(b.workers, nChunks, func(ch int) {
-		sum := int32(0)
-		for c := cellLo(ch); c < cellLo(ch+1); c++ {
-			sum += start[c+1]
-		}
-		total[ch+1] = sum
-	})
-	for ch := range nChunks {
-		total[ch+1] += total[ch]
-	}
-	forEach(b.workers, nChunks, func(ch int) {
-		at := total[ch]
-		for c := cellLo(ch); c < cellLo(ch+1); c++ {
-			at, start[c+1] = at+start[c+1], at
-		}
-	})
+	total := shiftedStarts(b.workers, nChunks, cellLo, start)
 	// Now start[c+1] is where cell c's members start; placing them moves it
 	// on to their end, the start of c+1.
-	mem := grow(&b.memAll, int(total[nChunks]))
+	mem := grow(&b.memAll, int(total))
 	place := func(j int32) {
 		c := owner[j]
 		mem[start[c+1]] = j
@@ -814,6 +781,32 @@ func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 			place(j)
 		}
 	}
+}
+
+// shiftedStarts turns per-cell counts, held at start[c+1], into the start
+// of each cell's range, still held at start[c+1] (start[0] is 0), and
+// returns the total. Placing a cell's entries then advances start[c+1]
+// from the start of c to its end, which is the start of c+1. Chunks of
+// cells (cellLo(ch) to cellLo(ch+1)) are summed and scanned in parallel.
+func shiftedStarts(workers, nChunks int, cellLo func(int) int32, start []int32) int32 {
+	base := make([]int32, nChunks+1)
+	forEach(workers, nChunks, func(ch int) {
+		sum := int32(0)
+		for c := cellLo(ch); c < cellLo(ch+1); c++ {
+			sum += start[c+1]
+		}
+		base[ch+1] = sum
+	})
+	for ch := range nChunks {
+		base[ch+1] += base[ch]
+	}
+	forEach(workers, nChunks, func(ch int) {
+		at := base[ch]
+		for c := cellLo(ch); c < cellLo(ch+1); c++ {
+			at, start[c+1] = at+start[c+1], at
+		}
+	})
+	return base[nChunks]
 }
 
 // group is a seed with members, found by formClusters.
