@@ -893,25 +893,30 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	t.kids = make([]int32, t.kidStart[m])
 	zoomPart := int64(z+1) + int64(ix.n)
 	first := int32(ix.nClusters) + int32(ix.n)
-	err = b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
-		for ch := lo; ch < hi; ch++ {
-			o := &outs[ch]
-			for k, gr := range o.clusters {
-				i := base[ch] + k
-				s := cellSeed[gr.cell]
-				kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
-				kids[0] = lv.item[s]
-				for q, mm := range mem[gr.memLo:gr.memHi] {
-					kids[q+1] = lv.item[mm]
+	// forClusters runs fn in parallel for every cluster of this zoom: its
+	// number in the table, its group and its seed.
+	forClusters := func(fn func(i int, gr *group, s int32)) error {
+		return b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
+			for ch := lo; ch < hi; ch++ {
+				for k := range outs[ch].clusters {
+					gr := &outs[ch].clusters[k]
+					fn(base[ch]+k, gr, cellSeed[gr.cell])
 				}
-				t.x[i] = int32(float64(gr.wx) / float64(gr.weight))
-				t.y[i] = int32(float64(gr.wy) / float64(gr.weight))
-				t.w[i] = int32(gr.weight)
-				t.id[i] = b.ranks.rank(lv.key[s])<<ix.zoomBits + zoomPart
-				t.byID[i] = int32(i)
 			}
+			return nil
+		})
+	}
+	err = forClusters(func(i int, gr *group, s int32) {
+		kids := t.kids[t.kidStart[i]:t.kidStart[i+1]]
+		kids[0] = lv.item[s]
+		for q, mm := range mem[gr.memLo:gr.memHi] {
+			kids[q+1] = lv.item[mm]
 		}
-		return nil
+		t.x[i] = int32(float64(gr.wx) / float64(gr.weight))
+		t.y[i] = int32(float64(gr.wy) / float64(gr.weight))
+		t.w[i] = int32(gr.weight)
+		t.id[i] = b.ranks.rank(lv.key[s])<<ix.zoomBits + zoomPart
+		t.byID[i] = int32(i)
 	})
 	if err != nil {
 		return err
@@ -942,22 +947,14 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	// grid order, as the table) since the item array belongs to the index.
 	// Without leftovers, the members' keys leave the rank set.
 	seedCells := make([]int32, m)
-	err = b.parallel(ctx, len(outs), 1, func(lo, hi int) error {
-		for ch := lo; ch < hi; ch++ {
-			o := &outs[ch]
-			for k, gr := range o.clusters {
-				i := base[ch] + k
-				s := cellSeed[gr.cell]
-				lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
-				seedCells[i] = gr.cell
-				if newKey == nil {
-					for _, mm := range mem[gr.memLo:gr.memHi] {
-						b.ranks.clear(lv.key[mm])
-					}
-				}
+	err = forClusters(func(i int, gr *group, s int32) {
+		lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
+		seedCells[i] = gr.cell
+		if newKey == nil {
+			for _, mm := range mem[gr.memLo:gr.memHi] {
+				b.ranks.clear(lv.key[mm])
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return err
