@@ -1,36 +1,15 @@
 package simplify
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"testing"
-
-	"github.com/paulmach/orb/geojson"
 )
 
 // loadBuilder prepares countries-10m up to the levels: topology, block
 // tree and importance, on one worker.
 func loadBuilder(b *testing.B) *builder {
-	f, err := os.Open("../../shared/data/countries-10m.geojson.gz")
-	if err != nil {
-		b.Skip(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fc, err := geojson.UnmarshalFeatureCollection(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
+	fc := loadCountries10m(b)
 	opts := Options{MinZoom: 0, MaxZoom: 12, Workers: 1}
 	if err := opts.normalize(); err != nil {
 		b.Fatal(err)

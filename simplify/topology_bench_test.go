@@ -27,23 +27,7 @@ func minTime(b *testing.B, f func()) {
 // step, on one worker and on GOMAXPROCS: buildTopology, buildBlockTree and
 // computeImportance.
 func BenchmarkTopology10m(b *testing.B) {
-	f, err := os.Open("../../shared/data/countries-10m.geojson.gz")
-	if err != nil {
-		b.Skip(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fc, err := geojson.UnmarshalFeatureCollection(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
+	fc := loadCountries10m(b)
 	for _, workers := range []int{1, 0} {
 		opts := Options{MinZoom: 0, MaxZoom: 12, Workers: workers}
 		if err := opts.normalize(); err != nil {
@@ -72,4 +56,27 @@ func BenchmarkTopology10m(b *testing.B) {
 			})
 		})
 	}
+}
+
+// loadCountries10m reads countries-10m from the shared data folder beside
+// the repository, or skips the benchmark when it is not there.
+func loadCountries10m(b *testing.B) *geojson.FeatureCollection {
+	f, err := os.Open("../../shared/data/countries-10m.geojson.gz")
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fc, err := geojson.UnmarshalFeatureCollection(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fc
 }
