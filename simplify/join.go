@@ -280,15 +280,7 @@ func (g *joinGrid) sort() {
 	sk, sv, dk, dv := g.keys, g.vals, g.tmpK, g.tmpV
 	count := g.count
 	for shift := uint(0); shift < 64 && top>>shift != 0; shift += radixBits {
-		clear(count)
-		for _, k := range sk {
-			count[(k>>shift)&radixMask]++
-		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
-		}
+		digitStarts(count, sk, shift)
 		for x, k := range sk {
 			d := (k >> shift) & radixMask
 			dk[count[d]] = k
@@ -305,19 +297,25 @@ const (
 	radixMask = 1<<radixBits - 1
 )
 
+// digitStarts sets count[d] to where the keys whose digit at shift is d
+// start in the sorted order of that digit.
+func digitStarts(count []int, keys []uint64, shift uint) {
+	clear(count)
+	for _, k := range keys {
+		count[(k>>shift)&radixMask]++
+	}
+	sum := 0
+	for i, c := range count {
+		count[i] = sum
+		sum += c
+	}
+}
+
 // radixSort sorts a by its bits from shift up to the highest bit of top,
 // stably, using b as scratch, and returns the sorted slice and the other.
 func radixSort(a, b []uint64, shift uint, top uint64, count []int) ([]uint64, []uint64) {
 	for ; shift < 64 && top>>shift != 0; shift += radixBits {
-		clear(count)
-		for _, k := range a {
-			count[(k>>shift)&radixMask]++
-		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
-		}
+		digitStarts(count, a, shift)
 		for _, k := range a {
 			d := (k >> shift) & radixMask
 			b[count[d]] = k

@@ -231,7 +231,9 @@ func (t *RTree) SearchInto(q BBox, buf []int32) []int32 {
 	return buf
 }
 
-// Any reports whether some box overlaps q.
+// Any reports whether some box overlaps q. It is SearchInto's walk,
+// repeated so that it can stop at the first overlap: the top zooms ask it
+// of every unchanged shortcut.
 func (t *RTree) Any(q BBox) bool {
 	if t.root < 0 || !t.nodes[t.root].bb.Overlaps(q) {
 		return false
