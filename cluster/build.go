@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"math"
 	"slices"
 	"sort"
@@ -198,8 +199,8 @@ func (b *builder) start(ctx context.Context) error {
 	}
 	b.g.fine = newFineCells(fineSide(zoomRadius(o.Radius, o.Extent, b.zs)))
 	b.g.shift = b.shiftFor(o.MaxZoom)
-	ix.x = make([]int32, n)
-	ix.y = make([]int32, n)
+	ix.x = hugepage.Advise(make([]int32, n))
+	ix.y = hugepage.Advise(make([]int32, n))
 	err := b.parallel(ctx, n, 1<<14, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			lng, lat := ix.pts.Lng[i], ix.pts.Lat[i]
@@ -236,7 +237,7 @@ func (b *builder) start(ctx context.Context) error {
 		}
 		return first[j]
 	}
-	keys := make([]uint64, m)
+	keys := hugepage.Advise(make([]uint64, m))
 	gather(b.workers, m, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := at(i)
@@ -253,8 +254,8 @@ func (b *builder) start(ctx context.Context) error {
 			lv.x[j], lv.y[j], lv.w[j], lv.key[j], lv.item[j] = ix.x[p], ix.y[p], 1, p, p
 		}
 	})
-	b.g.cellKey = make([]uint64, 0, m)
-	b.g.cellStart = make([]int32, 0, m+1)
+	b.g.cellKey = hugepage.Advise(make([]uint64, 0, m))
+	b.g.cellStart = hugepage.Advise(make([]int32, 0, m+1))
 	b.g.buildCells()
 	return nil
 }
@@ -270,7 +271,7 @@ func (b *builder) bucketIsolated(ziso []uint8) {
 	for i := 1; i <= nz; i++ {
 		start[i] += start[i-1]
 	}
-	order := make([]int32, len(ziso))
+	order := hugepage.Advise(make([]int32, len(ziso)))
 	at := slices.Clone(start[:nz])
 	for p, v := range ziso {
 		k := int(v) - o.MinZoom
@@ -877,8 +878,9 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	}
 	t := zoomClusters{
 		zoom: z, first: ix.nClusters,
-		x: make([]int32, m), y: make([]int32, m), w: make([]int32, m), id: make([]int64, m),
-		kidStart: make([]int32, m+1), byID: make([]int32, m),
+		x: hugepage.Advise(make([]int32, m)), y: hugepage.Advise(make([]int32, m)),
+		w: hugepage.Advise(make([]int32, m)), id: hugepage.Advise(make([]int64, m)),
+		kidStart: hugepage.Advise(make([]int32, m+1)), byID: hugepage.Advise(make([]int32, m)),
 	}
 	i := 0
 	for ch := range outs {
@@ -890,7 +892,7 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 			i++
 		}
 	}
-	t.kids = make([]int32, t.kidStart[m])
+	t.kids = hugepage.Advise(make([]int32, t.kidStart[m]))
 	zoomPart := int64(z+1) + int64(ix.n)
 	first := int32(ix.nClusters) + int32(ix.n)
 	// forClusters runs fn in parallel for every cluster of this zoom: its
@@ -1151,7 +1153,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	}
 	out := &b.next
 	out.resize(int(total))
-	out.item = make([]int32, total) // fresh: the index keeps the old one
+	out.item = hugepage.Advise(make([]int32, total)) // fresh: the index keeps the old one
 	clusterIndex := b.ownerCell
 	_ = b.parallel(context.Background(), len(groups), 1, func(glo, ghi int) error {
 		for gi := glo; gi < ghi; gi++ {
@@ -1246,8 +1248,8 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	}
 	cells := at[len(groups)]
 	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 || cap(g.cellKey) > 2*cells {
-		g.cellKey = make([]uint64, 0, cells+cells/4)
-		g.cellStart = make([]int32, 0, cells+cells/4+1)
+		g.cellKey = hugepage.Advise(make([]uint64, 0, cells+cells/4))
+		g.cellStart = hugepage.Advise(make([]int32, 0, cells+cells/4+1))
 	}
 	g.cellKey = g.cellKey[:cells]
 	g.cellStart = g.cellStart[:cells+1]

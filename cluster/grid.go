@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"math"
 	"math/bits"
 	"sync"
@@ -382,7 +383,7 @@ func forEach(workers, n int, fn func(k int)) {
 // memory of a build.
 func grow[T any](s *[]T, n int) []T {
 	if c := cap(*s); c < n || c > 2*n && c > 1<<16 {
-		*s = make([]T, n)
+		*s = hugepage.Advise(make([]T, n))
 	}
 	*s = (*s)[:n]
 	return *s

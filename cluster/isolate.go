@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"math"
 )
 
@@ -53,7 +54,7 @@ func isoNever(o Options) uint8 { return uint8(o.MaxZoom + 1) }
 // that only keeps a point in the grid longer, which never changes results.
 func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, sc *sortScratch) ([]uint8, error) {
 	n := len(x)
-	ziso := make([]uint8, n)
+	ziso := hugepage.Advise(make([]uint8, n))
 	never := isoNever(o)
 	for i := range ziso {
 		ziso[i] = never
@@ -71,7 +72,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	// Keys are row<<colBits | col, packed tight so the radix sort makes as
 	// few passes as the rows and columns need.
 	colBits := uint(31 - k0)
-	keys := make([]uint64, n)
+	keys := hugepage.Advise(make([]uint64, n))
 	gather(workers, n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			keys[i] = uint64(uint32(y[i]+coordOffset)>>k0)<<colBits | uint64(uint32(x[i]+coordOffset)>>k0)
@@ -81,9 +82,9 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	colMask := uint64(1)<<colBits - 1
 
 	var a, b isoTable
-	a.col = make([]uint32, 0, n)
-	a.rep = make([]int32, 0, n)
-	a.zi = make([]uint8, 0, n)
+	a.col = hugepage.Advise(make([]uint32, 0, n))
+	a.rep = hugepage.Advise(make([]int32, 0, n))
+	a.zi = hugepage.Advise(make([]uint8, 0, n))
 	for j := 0; j < n; {
 		k := keys[j]
 		e := j + 1
@@ -106,9 +107,9 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	a.rowFirst = append(a.rowFirst, int32(len(a.col)))
 	keys = nil
 
-	b.col = make([]uint32, 0, len(a.col))
-	b.rep = make([]int32, 0, len(a.col))
-	b.zi = make([]uint8, 0, len(a.col))
+	b.col = hugepage.Advise(make([]uint32, 0, len(a.col)))
+	b.rep = hugepage.Advise(make([]int32, 0, len(a.col)))
+	b.zi = hugepage.Advise(make([]uint8, 0, len(a.col)))
 	cur, next := &a, &b
 	var parts []isoTable // per chunk of rows, reused
 	for z := o.MaxZoom; z >= o.MinZoom && k0+(o.MaxZoom-z) <= 29; z-- {

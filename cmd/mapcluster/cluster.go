@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"io"
 	"os"
 	"runtime/debug"
@@ -117,8 +118,13 @@ type buildStats struct {
 // heap. Measured on 10M points (bin/mapcluster build --sample-size 10000000
 // --stats), GOGC 100 → 25 → 10 gave 2,309 → 1,962 → 1,883 MB peak RSS at the
 // same speed (BENCHMARKS.md, clustering, "Summary at session 3").
-func tightGC() (restore func()) {
-	if os.Getenv("GOGC") != "" {
+//
+// Small builds are left alone: there a collection every tenth of a small
+// heap costs more than it saves. Measured on the jittered sample (cluster_ms,
+// GOGC 10 against 100): 135k points 198–241 against 168–189 ms, 500k
+// 664–683 against 639–654 ms, 1M 1,096 against 1,258 ms.
+func tightGC(points int) (restore func()) {
+	if os.Getenv("GOGC") != "" || points < tightGCMinPoints {
 		return func() {}
 	}
 	old := debug.SetGCPercent(buildGCPercent)
@@ -127,6 +133,14 @@ func tightGC() (restore func()) {
 
 // buildGCPercent is the GC target during a clustering build (see tightGC).
 const buildGCPercent = 10
+
+// buildBytesPerPoint is the heap a clustering build needs per point, about
+// its peak (BENCHMARKS.md), which the commands reserve for huge pages
+// before building (see hugepage.Reserve).
+const buildBytesPerPoint = 200
+
+// tightGCMinPoints is the smallest build that gets buildGCPercent.
+const tightGCMinPoints = 1_000_000
 
 // Run runs the command.
 func (c *BuildCmd) Run(ctx context.Context) error {
@@ -144,7 +158,8 @@ func (c *BuildCmd) Run(ctx context.Context) error {
 	}
 	parse := time.Since(t0)
 	t1 := time.Now()
-	restore := tightGC()
+	hugepage.Reserve(buildBytesPerPoint * pts.Len())
+	restore := tightGC(pts.Len())
 	ix, err := cluster.Build(ctx, pts, opts)
 	restore()
 	bars.Wait()
@@ -222,7 +237,8 @@ func (c *ClustersCmd) Run(ctx context.Context) error {
 		return err
 	}
 	reportSkipped(os.Stderr, rep)
-	restore := tightGC()
+	hugepage.Reserve(buildBytesPerPoint * pts.Len())
+	restore := tightGC(pts.Len())
 	ix, err := cluster.Build(ctx, pts, opts)
 	restore()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -71,6 +72,11 @@ type repairStats struct {
 	List     []simplify.Repair `json:"list"`
 }
 
+// simplifyReserveBytes is the heap the simplify command reserves for huge
+// pages: countries-10m (545k vertices) peaks at about 350 MB. Reserving
+// touches nothing, so a smaller job costs no memory for it.
+const simplifyReserveBytes = 1 << 30
+
 // Run runs the command.
 func (c *SimplifyCmd) Run(ctx context.Context) error {
 	method, err := simplify.ParseMethod(c.Method)
@@ -95,6 +101,10 @@ func (c *SimplifyCmd) Run(ctx context.Context) error {
 		old := debug.SetGCPercent(400)
 		defer debug.SetGCPercent(old)
 	}
+	// Reading and simplifying allocate as they go, many small slices among
+	// them; reserving the heap for huge pages first turns their 4 KiB page
+	// faults into 2 MiB ones (countries-10m: 60,000 faults, then 3,000).
+	hugepage.Reserve(simplifyReserveBytes)
 	bars := newProgressBars(os.Stderr)
 	opts := simplify.Options{
 		MinZoom: c.MinZoom, MaxZoom: c.MaxZoom, Method: method, Weighting: c.Weighting,
