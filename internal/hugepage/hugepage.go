@@ -53,7 +53,12 @@ func Advise[T any](s []T) []T {
 // range at once costs little when called, as meant, before the heap grows.
 // It does nothing on 32-bit systems, whose address space is too small to
 // spare.
+//
+// n is capped at a quarter of the machine's memory: the reserve is mapped
+// read-write, and the kernel may refuse a mapping far beyond its memory, which
+// the Go runtime treats as fatal.
 func Reserve(n int) {
+	n = min(n, reserveLimit())
 	if n < MinBytes || unsafe.Sizeof(uintptr(0)) < 8 {
 		return
 	}
