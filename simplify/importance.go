@@ -173,45 +173,49 @@ func (h *vwHeap) up(i int) {
 	h.set(i, e)
 }
 
-// minChild returns the smallest of the children c .. min(c+4, n)-1.
-func (h *vwHeap) minChild(c, n int) int {
-	m := c
-	if c+3 < n {
-		// All four children: a tournament of two pairs.
-		if h.heap[c+1].less(h.heap[c]) {
-			m = c + 1
-		}
-		m2 := c + 2
-		if h.heap[c+3].less(h.heap[c+2]) {
-			m2 = c + 3
-		}
-		if h.heap[m2].less(h.heap[m]) {
-			m = m2
-		}
-		return m
-	}
-	for j := c + 1; j < n; j++ {
-		if h.heap[j].less(h.heap[m]) {
-			m = j
-		}
-	}
-	return m
+// lessBits is e.less(f) computed without branches, as 0 or 1.
+func lessBits(e, f vwEntry) int {
+	return b2i(e.area < f.area) | b2i(e.area == f.area)&b2i(e.k < f.k)
 }
 
+// down moves entry i down to its place. Where a node has all four
+// children, the smallest is picked by a tournament of two pairs without
+// branches (lessBits compiles to SETcc): which child wins depends on the
+// data and a branch on it was mispredicted about half of the time. The
+// branch-free pick, inline here rather than in a function the compiler
+// would not inline, took importance from 82 to 58-64 ms on countries-10m,
+// one worker, best of 10 (the output is the same). Aligning each group of
+// four children to a 64-byte line gained nothing measurable.
 func (h *vwHeap) down(i int) {
 	n := len(h.heap)
 	e := h.heap[i]
 	for {
 		c := 4*i + 1
-		if c >= n {
+		if c+3 >= n {
+			if c >= n {
+				break
+			}
+			m := c
+			for j := c + 1; j < n; j++ {
+				if h.heap[j].less(h.heap[m]) {
+					m = j
+				}
+			}
+			if h.heap[m].less(e) {
+				h.set(i, h.heap[m])
+				i = m
+			}
 			break
 		}
-		m := h.minChild(c, n)
-		if !h.heap[m].less(e) {
+		hp := h.heap[c : c+4 : c+4]
+		a := lessBits(hp[1], hp[0])
+		b := 2 + lessBits(hp[3], hp[2])
+		k := a + (b-a)*lessBits(hp[b], hp[a])
+		if !hp[k].less(e) {
 			break
 		}
-		h.set(i, h.heap[m])
-		i = m
+		h.set(i, hp[k])
+		i = c + k
 	}
 	h.set(i, e)
 }
