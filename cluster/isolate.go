@@ -28,19 +28,32 @@ import (
 // inside its block at z-1), so each point's answer is a run of zooms.
 
 // isoTable is the occupied cells of one zoom in row-major order: the cells
-// of row rowVal[i] are [rowFirst[i], rowFirst[i+1]), with their columns, and
+// of row rowVal[i] are [rowStart[i], rowEnd[i]), with their columns, and
 // rep is the cell's only point while that point has passed every zoom so
-// far, else -1.
+// far, else -1. Rows need not be contiguous: each part of the next zoom is
+// written where its rows lie in this one (it is never larger), so no cell is
+// copied twice.
 type isoTable struct {
-	rowVal   []uint32
-	rowFirst []int32
-	col      []uint32
-	rep      []int32
-	zi       []uint8 // the lowest zoom rep has passed so far
+	isoRows
+	col []uint32
+	rep []int32
+	zi  []uint8 // the lowest zoom rep has passed so far
 }
 
-func (t *isoTable) reset() {
-	t.rowVal, t.rowFirst, t.col, t.rep, t.zi = t.rowVal[:0], t.rowFirst[:0], t.col[:0], t.rep[:0], t.zi[:0]
+// isoRows is the row directory of an isoTable, or of one part of it.
+type isoRows struct {
+	rowVal           []uint32
+	rowStart, rowEnd []int32
+}
+
+func (r *isoRows) reset() {
+	r.rowVal, r.rowStart, r.rowEnd = r.rowVal[:0], r.rowStart[:0], r.rowEnd[:0]
+}
+
+func (r *isoRows) add(row uint32, start, end int32) {
+	r.rowVal = append(r.rowVal, row)
+	r.rowStart = append(r.rowStart, start)
+	r.rowEnd = append(r.rowEnd, end)
 }
 
 // isoNever is the isolation zoom of a point that is not isolated even at
@@ -92,8 +105,11 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 			e++
 		}
 		if row := uint32(k >> colBits); len(a.rowVal) == 0 || a.rowVal[len(a.rowVal)-1] != row {
+			if len(a.rowVal) > 0 {
+				a.rowEnd = append(a.rowEnd, int32(len(a.col)))
+			}
 			a.rowVal = append(a.rowVal, row)
-			a.rowFirst = append(a.rowFirst, int32(len(a.col)))
+			a.rowStart = append(a.rowStart, int32(len(a.col)))
 		}
 		a.col = append(a.col, uint32(k&colMask))
 		a.zi = append(a.zi, never)
@@ -104,70 +120,71 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		}
 		j = e
 	}
-	a.rowFirst = append(a.rowFirst, int32(len(a.col)))
+	if n == 0 {
+		return ziso, nil
+	}
+	a.rowEnd = append(a.rowEnd, int32(len(a.col)))
 	keys = nil
 
-	b.col = hugepage.Advise(make([]uint32, 0, len(a.col)))
-	b.rep = hugepage.Advise(make([]int32, 0, len(a.col)))
-	b.zi = hugepage.Advise(make([]uint8, 0, len(a.col)))
+	b.col = hugepage.Advise(make([]uint32, len(a.col)))
+	b.rep = hugepage.Advise(make([]int32, len(a.col)))
+	b.zi = hugepage.Advise(make([]uint8, len(a.col)))
 	cur, next := &a, &b
-	var parts []isoTable // per chunk of rows, reused
+	var parts []isoRows // per chunk of rows, reused
 	for z := o.MaxZoom; z >= o.MinZoom && k0+(o.MaxZoom-z) <= 29; z-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		// Chunks of rows that start on an even row, so no pair of rows that
-		// merge is split; each tests its rows and merges them into its part.
+		// merge is split. Each tests its rows, then merges them into the
+		// next zoom's table where they lie in this one: a chunk reads only
+		// the columns of the rows around it, which nobody writes.
 		bounds := []int{0}
-		for ri, last := 0, 0; ri < len(cur.rowVal); ri++ {
-			if int(cur.rowFirst[ri]-cur.rowFirst[last]) >= 1<<16 && cur.rowVal[ri]>>1 != cur.rowVal[ri-1]>>1 {
+		cells := 0
+		for ri, acc := 0, 0; ri < len(cur.rowVal); ri++ {
+			if acc >= 1<<16 && cur.rowVal[ri]>>1 != cur.rowVal[ri-1]>>1 {
 				bounds = append(bounds, ri)
-				last = ri
+				acc = 0
 			}
+			m := int(cur.rowEnd[ri] - cur.rowStart[ri])
+			acc += m
+			cells += m
 		}
 		bounds = append(bounds, len(cur.rowVal))
 		for len(parts) < len(bounds)-1 {
-			parts = append(parts, isoTable{})
-		}
-		for k := range len(bounds) - 1 {
-			if c := int(cur.rowFirst[bounds[k+1]] - cur.rowFirst[bounds[k]]); cap(parts[k].col) < c {
-				parts[k].col = make([]uint32, 0, c)
-				parts[k].rep = make([]int32, 0, c)
-				parts[k].zi = make([]uint8, 0, c)
-			}
+			parts = append(parts, isoRows{})
 		}
 		passed := make([]int, len(bounds)-1)
+		last := z == o.MinZoom || k0+(o.MaxZoom-z) == 29
 		forEach(workers, len(passed), func(k int) {
 			passed[k] = cur.test(ziso, uint8(z), never, bounds[k], bounds[k+1])
+			if !last {
+				// Merged before the stopping test below, which needs every
+				// chunk's count: at the zoom that stops, this is wasted.
+				cur.coarsen(next, &parts[k], bounds[k], bounds[k+1])
+			}
 		})
 		total := 0
 		for _, p := range passed {
 			total += p
 		}
-		if total == 0 || total*isoStopRatio < len(cur.col) || z == o.MinZoom {
+		if total == 0 || total*isoStopRatio < cells || last {
 			break
 		}
-		forEach(workers, len(passed), func(k int) {
-			cur.coarsen(&parts[k], bounds[k], bounds[k+1])
-		})
 		next.reset()
 		for k := range passed {
 			p := &parts[k]
-			base := int32(len(next.col))
 			next.rowVal = append(next.rowVal, p.rowVal...)
-			for _, f := range p.rowFirst[:len(p.rowVal)] {
-				next.rowFirst = append(next.rowFirst, base+f)
-			}
-			next.col = append(next.col, p.col...)
-			next.rep = append(next.rep, p.rep...)
-			next.zi = append(next.zi, p.zi...)
+			next.rowStart = append(next.rowStart, p.rowStart...)
+			next.rowEnd = append(next.rowEnd, p.rowEnd...)
 		}
-		next.rowFirst = append(next.rowFirst, int32(len(next.col)))
 		cur, next = next, cur
 	}
-	for c, p := range cur.rep {
-		if p >= 0 {
-			ziso[p] = cur.zi[c]
+	for ri := range cur.rowVal {
+		for c := cur.rowStart[ri]; c < cur.rowEnd[ri]; c++ {
+			if p := cur.rep[c]; p >= 0 {
+				ziso[p] = cur.zi[c]
+			}
 		}
 	}
 	return ziso, nil
@@ -180,15 +197,15 @@ func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
 	passed := 0
 	for ri := rlo; ri < rhi; ri++ {
 		row := t.rowVal[ri]
-		lo, hi := t.rowFirst[ri], t.rowFirst[ri+1]
+		lo, hi := t.rowStart[ri], t.rowEnd[ri]
 		// cursors over the rows just above and below, when occupied
 		ua, uaEnd := int32(0), int32(0)
 		if ri > 0 && t.rowVal[ri-1]+1 == row {
-			ua, uaEnd = t.rowFirst[ri-1], t.rowFirst[ri]
+			ua, uaEnd = t.rowStart[ri-1], t.rowEnd[ri-1]
 		}
 		ub, ubEnd := int32(0), int32(0)
 		if ri+1 < len(t.rowVal) && t.rowVal[ri+1] == row+1 {
-			ub, ubEnd = t.rowFirst[ri+1], t.rowFirst[ri+2]
+			ub, ubEnd = t.rowStart[ri+1], t.rowEnd[ri+1]
 		}
 		for c := lo; c < hi; c++ {
 			if t.rep[c] < 0 {
@@ -223,41 +240,39 @@ func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
 }
 
 // coarsen writes the cells of the next zoom (2×2 blocks) made from rows
-// [rlo, rhi) into out.
-func (t *isoTable) coarsen(out *isoTable, rlo, rhi int) {
-	out.reset()
-	emit := func(col uint32, rep int32, zi uint8) {
-		n := len(out.col)
-		if n > int(out.rowFirst[len(out.rowFirst)-1]) && out.col[n-1] == col {
-			out.rep[n-1] = -1 // two cells merge: neither held a passing point
-			return
-		}
-		out.col = append(out.col, col)
-		out.rep = append(out.rep, rep)
-		out.zi = append(out.zi, zi)
-	}
+// [rlo, rhi) into out, from the position of the first of those cells on, and
+// their row directory into rows. out is as long as t, so they fit.
+func (t *isoTable) coarsen(out *isoTable, rows *isoRows, rlo, rhi int) {
+	rows.reset()
+	w := t.rowStart[rlo]
 	for ri := rlo; ri < rhi; {
 		row := t.rowVal[ri] >> 1
-		a, aEnd := t.rowFirst[ri], t.rowFirst[ri+1]
+		a, aEnd := t.rowStart[ri], t.rowEnd[ri]
 		ri++
 		b, bEnd := int32(0), int32(0)
 		if ri < rhi && t.rowVal[ri]>>1 == row {
-			b, bEnd = t.rowFirst[ri], t.rowFirst[ri+1]
+			b, bEnd = t.rowStart[ri], t.rowEnd[ri]
 			ri++
 		}
-		out.rowVal = append(out.rowVal, row)
-		out.rowFirst = append(out.rowFirst, int32(len(out.col)))
+		start := w
 		for a < aEnd || b < bEnd {
+			j := b
 			if b >= bEnd || (a < aEnd && t.col[a] <= t.col[b]) {
-				emit(t.col[a]>>1, t.rep[a], t.zi[a])
+				j = a
 				a++
 			} else {
-				emit(t.col[b]>>1, t.rep[b], t.zi[b])
 				b++
 			}
+			col := t.col[j] >> 1
+			if w > start && out.col[w-1] == col {
+				out.rep[w-1] = -1 // two cells merge: neither held a passing point
+				continue
+			}
+			out.col[w], out.rep[w], out.zi[w] = col, t.rep[j], t.zi[j]
+			w++
 		}
+		rows.add(row, start, w)
 	}
-	out.rowFirst = append(out.rowFirst, int32(len(out.col)))
 }
 
 // isoStopRatio ends the search for isolated points once fewer than one cell
