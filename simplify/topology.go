@@ -613,25 +613,46 @@ func (t *topo) buildBlocks() {
 // and mispredicts about half of them on a short chain: chain bboxes took
 // 5-10 % less of each level's time on countries-10m at z0-z4. (The two
 // differ only in the sign of a zero bound, which no test of a box sees.)
+// Points go in pairs, into two sets of bounds merged at the end, which
+// halves the chain of dependent min and max operations.
 func extendBBox(bb geom.BBox, pts []geom.Point) geom.BBox {
 	minX, minY, maxX, maxY := bb.MinX, bb.MinY, bb.MaxX, bb.MaxY
-	for _, p := range pts {
+	minX2, minY2, maxX2, maxY2 := minX, minY, maxX, maxY
+	for len(pts) >= 2 {
+		p, q := pts[0], pts[1]
+		minX, minY = min(minX, p.X), min(minY, p.Y)
+		maxX, maxY = max(maxX, p.X), max(maxY, p.Y)
+		minX2, minY2 = min(minX2, q.X), min(minY2, q.Y)
+		maxX2, maxY2 = max(maxX2, q.X), max(maxY2, q.Y)
+		pts = pts[2:]
+	}
+	if len(pts) == 1 {
+		p := pts[0]
 		minX, minY = min(minX, p.X), min(minY, p.Y)
 		maxX, maxY = max(maxX, p.X), max(maxY, p.Y)
 	}
-	return geom.BBox{MinX: minX, MinY: minY, MaxX: maxX, MaxY: maxY}
+	return geom.BBox{MinX: min(minX, minX2), MinY: min(minY, minY2), MaxX: max(maxX, maxX2), MaxY: max(maxY, maxY2)}
 }
 
-// chainBBox returns the bbox of vertices i..j.
+// unionBBox returns the bbox of a and b, by min and max (see extendBBox).
+func unionBBox(a, b geom.BBox) geom.BBox {
+	return geom.BBox{MinX: min(a.MinX, b.MinX), MinY: min(a.MinY, b.MinY), MaxX: max(a.MaxX, b.MaxX), MaxY: max(a.MaxY, b.MaxY)}
+}
+
+// chainBBox returns the bbox of vertices i..j. The bounds stay in
+// registers (BBox.Union, through a pointer, kept them in memory and
+// branched on each comparison). With the paired extendBBox, the 13 levels
+// of countries-10m took 158 ms instead of 167 (sum of the best of 24 per
+// level, one core).
 func (t *topo) chainBBox(i, j int) geom.BBox {
 	bb := geom.EmptyBBox()
 	for v := i; v <= j; {
 		switch {
 		case v%256 == 0 && v+256 <= j:
-			bb.Union(t.box256[v/256])
+			bb = unionBBox(bb, t.box256[v/256])
 			v += 256
 		case v%16 == 0 && v+16 <= j:
-			bb.Union(t.box16[v/16])
+			bb = unionBBox(bb, t.box16[v/16])
 			v += 16
 		default:
 			// Up to the next multiple of 16, or j.
