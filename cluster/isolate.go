@@ -192,47 +192,73 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 
 // test clears rep for every cell of rows [rlo, rhi) that has an occupied
 // neighbour, records zoom z for the points that pass, and returns how many
-// passed. It writes only to those rows' cells.
+// passed. It writes only to those rows' cells, and reads the columns of the
+// rows just outside them.
+//
+// Each pair of adjacent rows is merged once, marking the cells of both that
+// touch a cell of the other (a pair at the edge of [rlo, rhi) marks only
+// this side), instead of each cell looking up the row above and the row
+// below: half the look-ups, and a merge's branches are more predictable.
 func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
+	block := func(c int32) {
+		if p := t.rep[c]; p >= 0 {
+			if t.zi[c] != never {
+				ziso[p] = t.zi[c]
+			}
+			t.rep[c] = -1
+		}
+	}
+	// touching marks the cells of rows ra and rb (adjacent) that have a
+	// cell of the other row in a neighbouring column; markA and markB say
+	// which rows are this call's to mark.
+	touching := func(ra, rb int, markA, markB bool) {
+		a, aEnd := t.rowStart[ra], t.rowEnd[ra]
+		b, bEnd := t.rowStart[rb], t.rowEnd[rb]
+		for a < aEnd && b < bEnd {
+			ca, cb := t.col[a], t.col[b]
+			switch {
+			case ca+1 < cb:
+				a++
+			case cb+1 < ca:
+				b++
+			default:
+				if markA {
+					block(a)
+				}
+				if markB {
+					block(b)
+				}
+				// Move past the smaller column: the other cell can still
+				// touch the next one of this row.
+				if ca <= cb {
+					a++
+				} else {
+					b++
+				}
+			}
+		}
+	}
+	if rlo > 0 && t.rowVal[rlo-1]+1 == t.rowVal[rlo] {
+		touching(rlo-1, rlo, false, true)
+	}
+	for ri := rlo; ri < rhi; ri++ {
+		lo, hi := t.rowStart[ri], t.rowEnd[ri]
+		for c := lo; c+1 < hi; c++ {
+			if t.col[c]+1 == t.col[c+1] {
+				block(c)
+				block(c + 1)
+			}
+		}
+		if ri+1 < len(t.rowVal) && t.rowVal[ri]+1 == t.rowVal[ri+1] {
+			touching(ri, ri+1, true, ri+1 < rhi)
+		}
+	}
 	passed := 0
 	for ri := rlo; ri < rhi; ri++ {
-		row := t.rowVal[ri]
-		lo, hi := t.rowStart[ri], t.rowEnd[ri]
-		// cursors over the rows just above and below, when occupied
-		ua, uaEnd := int32(0), int32(0)
-		if ri > 0 && t.rowVal[ri-1]+1 == row {
-			ua, uaEnd = t.rowStart[ri-1], t.rowEnd[ri-1]
-		}
-		ub, ubEnd := int32(0), int32(0)
-		if ri+1 < len(t.rowVal) && t.rowVal[ri+1] == row+1 {
-			ub, ubEnd = t.rowStart[ri+1], t.rowEnd[ri+1]
-		}
-		for c := lo; c < hi; c++ {
-			if t.rep[c] < 0 {
-				continue
-			}
-			col := t.col[c]
-			alone := (c == lo || t.col[c-1]+1 < col) && (c+1 == hi || t.col[c+1] > col+1)
-			if alone && ua < uaEnd {
-				for ua < uaEnd && t.col[ua]+1 < col {
-					ua++
-				}
-				alone = ua == uaEnd || t.col[ua] > col+1
-			}
-			if alone && ub < ubEnd {
-				for ub < ubEnd && t.col[ub]+1 < col {
-					ub++
-				}
-				alone = ub == ubEnd || t.col[ub] > col+1
-			}
-			if alone {
+		for c := t.rowStart[ri]; c < t.rowEnd[ri]; c++ {
+			if t.rep[c] >= 0 {
 				t.zi[c] = z
 				passed++
-			} else {
-				if t.zi[c] != never {
-					ziso[t.rep[c]] = t.zi[c]
-				}
-				t.rep[c] = -1
 			}
 		}
 	}
