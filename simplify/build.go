@@ -80,15 +80,18 @@ func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Res
 	var done atomic.Int64
 	// The costliest tasks first, so that workers finish together. A task
 	// builds one level, or the top levels one after the other, from the
-	// top down, each reusing the result of the level above (buildLevel).
+	// top down on one levelWork, each reusing the result of the level
+	// above (buildLevelOn).
 	for _, task := range b.schedule(n) {
 		g.Go(func() error {
+			w := b.pool.Get().(*levelWork)
+			defer b.pool.Put(w)
 			above := 0.0
 			for k := task.hi; k >= task.lo; k-- {
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				lv := b.buildLevel(opts.MinZoom+k, above)
+				lv := b.buildLevelOn(w, opts.MinZoom+k, above)
 				above = 0
 				if lv.Restored == 0 {
 					above = lv.Tolerance
