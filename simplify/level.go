@@ -452,17 +452,22 @@ func (w *levelWork) staticCheckChanged(shorts []segment) {
 			}
 		}
 		w.isNew[k] = isNew
-		if isNew || prev == nil {
-			w.boxes[k] = t.chainBBox(int(sh.i), int(sh.j))
-			if isNew {
-				w.newBoxes = append(w.newBoxes, w.boxes[k])
+		if !isNew && prev != nil {
+			for p < len(prev) && prev[p].i < sh.i {
+				p++
 			}
-			continue
+			// It was a shortcut there (see the doc comment), so it is
+			// found; the test only keeps a broken assumption from
+			// giving a wrong box.
+			if p < len(prev) && prev[p] == sh {
+				w.boxes[k] = w.prevBoxes[p]
+				continue
+			}
 		}
-		for prev[p].i < sh.i {
-			p++
+		w.boxes[k] = t.chainBBox(int(sh.i), int(sh.j))
+		if isNew {
+			w.newBoxes = append(w.newBoxes, w.boxes[k])
 		}
-		w.boxes[k] = w.prevBoxes[p]
 	}
 	if len(w.newBoxes) == 0 {
 		return
