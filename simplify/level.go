@@ -33,7 +33,9 @@ type levelWork struct {
 	bad     []bool
 	badList []int32
 	nseg    int
-	arcKept []int32 // per arc: kept vertices but the last
+	arcKept []int32   // per arc: kept vertices but the last
+	touched []bool    // per arc: ensureMinPoints restored a vertex
+	spare   []segment // the other buffer of relink
 	runBuf  []int32
 	ptBuf   []int32
 	// strikes counts, per shortcut start, the rounds it conflicted in.
@@ -150,12 +152,7 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 		w.ensureMinPoints(p)
 	}
 	if w.restored > 0 {
-		w.shorts, w.nseg = w.shorts[:0], 0
-		for a := range w.active {
-			if w.active[a] {
-				w.link(a)
-			}
-		}
+		w.relink()
 	}
 	// 4. Restore vertices until no shortcut conflicts.
 	w.above = 0
@@ -211,6 +208,36 @@ func (w *levelWork) link(a int) {
 	w.nseg += nseg
 }
 
+// relink links again the arcs where ensureMinPoints restored vertices
+// (touched), and keeps the shortcuts of the others, in arc order as link
+// makes them. Linking every arc again cost as much as the first linking:
+// z0–z5 of countries-10m took 0.2–1.1 ms less each this way (best of 32,
+// one core).
+func (w *levelWork) relink() {
+	t := w.t
+	old := w.shorts
+	w.shorts, w.spare = w.spare[:0], old
+	w.nseg = 0
+	p := 0
+	for a := range w.active {
+		if !w.active[a] {
+			continue
+		}
+		q, e := p, t.start[a+1]
+		for q < len(old) && old[q].i < e {
+			q++
+		}
+		if w.touched[a] {
+			w.touched[a] = false
+			w.link(a)
+		} else {
+			w.shorts = append(w.shorts, old[p:q]...)
+			w.nseg += int(w.arcKept[a])
+		}
+		p = q
+	}
+}
+
 // b2i returns 1 for true and 0 for false, without a branch.
 func b2i(b bool) int {
 	var i int
@@ -252,7 +279,7 @@ func (w *levelWork) reset(t *topo, imp []float64) {
 		*w = levelWork{t: t, imp: imp,
 			kept: make([]bool, n), next: make([]int32, n), loRun: make([]int32, len(t.runs)),
 			stamp: make([]int32, n), bad: make([]bool, n),
-			active: make([]bool, t.arcs()), arcKept: make([]int32, t.arcs()), dropped: make([]bool, len(t.paths)),
+			active: make([]bool, t.arcs()), arcKept: make([]int32, t.arcs()), touched: make([]bool, t.arcs()), dropped: make([]bool, len(t.paths)),
 			strikes: map[int32]int32{}}
 		return
 	}
@@ -292,7 +319,9 @@ func (w *levelWork) ensureMinPoints(p tpath) {
 			break
 		}
 		w.kept[v] = true
-		w.arcKept[w.arcOf(v)]++
+		a := w.arcOf(v)
+		w.arcKept[a]++
+		w.touched[a] = true
 		w.restored++
 		n++
 	}
