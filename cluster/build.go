@@ -108,6 +108,7 @@ type chunkOut struct {
 	clusters  []group   // seeds that form a cluster
 	leftovers []group   // seeds too small to form one
 	edges     []uint64  // edges between near cells (see clusterLevel)
+	cross     []uint64  // the edges into an earlier chunk, in order
 	dep       []depCell // the dependent cells, in grid order
 }
 
@@ -436,8 +437,9 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	// The edges become one list per cell by a counting sort on their
 	// targets. Almost every edge targets a cell of the chunk that made it,
 	// which counts and places it in parallel; the few that target an
-	// earlier chunk (rows just above a chunk's first) are counted and
-	// placed afterwards, in chunk order. Each cell's list thus keeps the
+	// earlier chunk (rows just above a chunk's first) are set aside while
+	// counting, then counted and placed afterwards, in chunk order, so the
+	// sequential part reads only them. Each cell's list thus keeps the
 	// order in which its edges were made, which is grid order of their
 	// sources. A marked edge flags its target as dependent (in cellSeed,
 	// which is set for real below).
@@ -451,18 +453,19 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		if ch == 0 {
 			edgeStart[0] = 0
 		}
-		for _, e := range outs[ch].edges {
+		o := &outs[ch]
+		o.cross = o.cross[:0]
+		for _, e := range o.edges {
 			if t := int32(e & edgeTarget); t >= lo {
 				edgeStart[t+1]++
+			} else {
+				o.cross = append(o.cross, e)
 			}
 		}
 	})
 	for ch := 1; ch < nChunks; ch++ {
-		lo := cellLo(ch)
-		for _, e := range outs[ch].edges {
-			if t := int32(e & edgeTarget); t < lo {
-				edgeStart[t+1]++
-			}
+		for _, e := range outs[ch].cross {
+			edgeStart[int32(e&edgeTarget)+1]++
 		}
 	}
 	ne := int(shiftedStarts(b.workers, nChunks, cellLo, edgeStart))
@@ -486,11 +489,8 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		}
 	})
 	for ch := 1; ch < nChunks; ch++ {
-		lo := cellLo(ch)
-		for _, e := range outs[ch].edges {
-			if int32(e&edgeTarget) < lo {
-				place(e)
-			}
+		for _, e := range outs[ch].cross {
+			place(e)
 		}
 	}
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
@@ -613,6 +613,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		trim(&o.clusters)
 		trim(&o.leftovers)
 		trim(&o.edges)
+		trim(&o.cross)
 		trim(&o.dep)
 	}
 	return err
@@ -931,8 +932,10 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	copy(t.byID, radixSortPerm(idKeys, &b.sort, b.workers))
 	ix.zc = append(ix.zc, t)
 	ix.nClusters += m
-	for i := range m {
-		ix.aggs.add(ix, t.kids[t.kidStart[i]:t.kidStart[i+1]])
+	if len(ix.aggs.specs) > 0 {
+		for i := range m {
+			ix.aggs.add(ix, t.kids[t.kidStart[i]:t.kidStart[i+1]])
+		}
 	}
 
 	var newKey []int32
