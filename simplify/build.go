@@ -61,7 +61,7 @@ func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Res
 			return nil, err
 		}
 	}
-	t.merc = nil // only importance needs it
+	t.refs, t.srcMerc = nil, nil // only importance needs them
 	res.Stats.Arcs = t.arcs()
 	for _, u := range t.uses {
 		if u > 1 {

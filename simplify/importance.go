@@ -33,9 +33,9 @@ import (
 // taken in chunks of about 8192 vertices (or one longer arc), largest chunk
 // first so that the workers finish together, by opts.Workers goroutines
 // that each keep their scratch space (the heap). The arcs are read in Web
-// Mercator metres from t.merc, copied from the rings that prepare
-// projected for their areas: projecting here again cost about a quarter
-// of this function.
+// Mercator metres from the rings that prepare projected for their areas
+// (t.mercArc): projecting here again cost about a quarter of this
+// function.
 func computeImportance(ctx context.Context, t *topo, opts *Options) ([]float64, error) {
 	imp := make([]float64, len(t.ll))
 	na := t.arcs()
@@ -60,6 +60,7 @@ func computeImportance(ctx context.Context, t *topo, opts *Options) ([]float64, 
 	for range min(opts.Workers, len(chunks)) {
 		g.Go(func() error {
 			var h vwHeap
+			var buf []geom.Point // arcs that wrap around their ring's end
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(chunks) {
@@ -70,7 +71,8 @@ func computeImportance(ctx context.Context, t *topo, opts *Options) ([]float64, 
 				}
 				for arc := chunks[i][0]; arc < chunks[i][1]; arc++ {
 					s, e := int(t.start[arc]), int(t.start[arc+1])
-					pts := t.merc[s:e]
+					var pts []geom.Point
+					pts, buf = t.mercArc(arc, buf)
 					out := imp[s:e]
 					if opts.Method == DouglasPeucker {
 						douglasPeucker(pts, out)
