@@ -383,7 +383,11 @@ func (t *topo) cut(src []srcPath, junc []bool, workers int) {
 	var refs []arcRef
 	at := func(r arcRef, i int) geom.Point {
 		pts := src[r.path].pts
-		return pts[(r.start+i)%len(pts)]
+		k := r.start + i // < 2·len(pts): an arc goes round its ring at most once
+		if k >= len(pts) {
+			k -= len(pts)
+		}
+		return pts[k]
 	}
 	equal := func(a, b arcRef, rev bool) bool {
 		if a.n != b.n {
@@ -450,10 +454,16 @@ func (t *topo) cut(src []srcPath, junc []bool, workers int) {
 			p.arcs = append(p.arcs, addArc(arcRef{pi, lo, m + 1}))
 			continue
 		}
-		// Positions run from j0 to j0+m, taken modulo m.
+		// Positions run from j0 to j0+m, taken modulo m by a subtraction:
+		// a division per vertex made buildTopology on countries-10m, one
+		// worker, 0.4–1 ms slower (best of 9, two alternating series).
 		u0 := j0
 		for u := j0 + 1; u <= j0+m; u++ {
-			if j[u%m] {
+			k := u
+			if k >= m {
+				k -= m
+			}
+			if j[k] {
 				p.arcs = append(p.arcs, addArc(arcRef{pi, u0 % m, u - u0 + 1}))
 				u0 = u
 			}
