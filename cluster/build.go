@@ -3,13 +3,13 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"math"
 	"slices"
 	"sort"
 	"sync/atomic"
 
 	"github.com/mapcluster/mapcluster"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 )
 
 // Build clusters pts for every zoom from opts.MaxZoom down to opts.MinZoom

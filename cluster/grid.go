@@ -1,11 +1,12 @@
 package cluster
 
 import (
-	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"math"
 	"math/bits"
 	"sync"
 	"sync/atomic"
+
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 )
 
 // The grid: at zoom z the items of level z+1 are bucketed into square cells

@@ -2,8 +2,9 @@ package cluster
 
 import (
 	"context"
-	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"math"
+
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 )
 
 // Isolated points: most points of a large set have no neighbour for many

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"io"
 	"os"
 	"runtime/debug"
@@ -17,6 +16,7 @@ import (
 	"github.com/mapcluster/mapcluster"
 	"github.com/mapcluster/mapcluster/cluster"
 	"github.com/mapcluster/mapcluster/input"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"github.com/mapcluster/mapcluster/sample"
 )
 
@@ -110,6 +110,14 @@ type buildStats struct {
 	PeakRSSMB       float64    `json:"peak_rss_mb"`
 }
 
+// prepareHeap readies the heap for a clustering build of points: it
+// reserves heap for huge pages (hugepage.Reserve) and sets the collector's
+// target (tightGC). It returns the function that restores the target.
+func prepareHeap(points int) (restore func()) {
+	hugepage.Reserve(buildBytesPerPoint * points)
+	return tightGC(points)
+}
+
 // tightGC lowers the garbage collector's target for a clustering build,
 // unless GOGC is set, and returns the function that restores it. A build's
 // heap is a few large pointer-free arrays, which the collector marks at
@@ -158,8 +166,7 @@ func (c *BuildCmd) Run(ctx context.Context) error {
 	}
 	parse := time.Since(t0)
 	t1 := time.Now()
-	hugepage.Reserve(buildBytesPerPoint * pts.Len())
-	restore := tightGC(pts.Len())
+	restore := prepareHeap(pts.Len())
 	ix, err := cluster.Build(ctx, pts, opts)
 	restore()
 	bars.Wait()
@@ -237,8 +244,7 @@ func (c *ClustersCmd) Run(ctx context.Context) error {
 		return err
 	}
 	reportSkipped(os.Stderr, rep)
-	hugepage.Reserve(buildBytesPerPoint * pts.Len())
-	restore := tightGC(pts.Len())
+	restore := prepareHeap(pts.Len())
 	ix, err := cluster.Build(ctx, pts, opts)
 	restore()
 	if err != nil {

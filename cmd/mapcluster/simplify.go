@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/mapcluster/mapcluster"
 	"github.com/mapcluster/mapcluster/input"
+	"github.com/mapcluster/mapcluster/internal/hugepage"
 	"github.com/mapcluster/mapcluster/simplify"
 	"github.com/mapcluster/mapcluster/tile"
 )

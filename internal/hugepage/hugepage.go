@@ -9,7 +9,7 @@
 // CI machine a 4 KiB fault costs about 14 µs, and the 10M-point build took
 // 508,000 of them (5 s of system time). Advise marks a freshly made slice's
 // interior for huge pages before it is written, which turns those faults into
-// 2 MiB ones (BENCHMARKS.md, "Huge pages").
+// 2 MiB ones (BENCHMARKS.md, "Page faults and huge pages").
 package hugepage
 
 import (
