@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -255,7 +256,7 @@ func (b *builder) start(ctx context.Context) error {
 			lv.x[j], lv.y[j], lv.w[j], lv.key[j], lv.item[j] = ix.x[p], ix.y[p], 1, p, p
 		}
 	})
-	b.g.cellKey = hugepage.Advise(make([]uint64, 0, m))
+	b.g.cellCol = hugepage.Advise(make([]uint32, 0, m))
 	b.g.cellStart = hugepage.Advise(make([]int32, 0, m+1))
 	b.g.buildCells()
 	return nil
@@ -364,14 +365,14 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	ix.setLevel(z+1, g)
 
 	n := g.lv.len()
-	nc := len(g.cellKey)
+	nc := len(g.cellCol)
 	r2 := r * r
 	lv := &g.lv
 	cellSeed := grow(&b.cellSeed, nc)
 
 	// 1. near pairs of cells, as edges; then independent cell heads, and
 	// the dependent cells with their lists of neighbours.
-	g.buildRows(b.workers)
+	g.buildHeads(b.workers)
 	bounds := g.rowChunks(chunkCells)
 	nChunks := len(bounds) - 1
 	for len(b.outs) < nChunks {
@@ -409,15 +410,18 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	err := b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
+			if o.edges == nil { // new, or let go (see releaseScratch)
+				o.edges, o.dep = make([]uint64, 0, chunkCells), make([]depCell, 0, chunkCells/4)
+			}
 			o.edges, o.dep = o.edges[:0], o.dep[:0]
 			forCells(ch, func(nr *neighbourRows, c int32) {
-				if len(nr.from) == 1 && g.aloneInRow(c) {
+				if len(nr.from) == 1 && g.aloneInRow(c, nr.rowLo, nr.rowHi) {
 					return // no other cell within reach
 				}
 				nr.advanceBefore(c)
 				p, pEnd := g.cellStart[c], g.cellStart[c+1]
 				for i := 0; i <= nr.self; i++ {
-					for c2 := nr.from[i]; c2 < c && c2 < nr.end[i] && uint32(g.cellKey[c2]) <= nr.hiCol; c2++ {
+					for c2 := nr.from[i]; c2 < c && c2 < nr.end[i] && g.cellCol[c2] <= nr.hiCol; c2++ {
 						into, intoMark, from, fromMark := linkCells(lv, p, pEnd, g.cellStart[c2], g.cellStart[c2+1], r2)
 						if into {
 							o.edges = append(o.edges, (uint64(c2)<<1|b2u(intoMark))<<31|uint64(c))
@@ -493,6 +497,13 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			place(e)
 		}
 	}
+	if b.large() {
+		// The lists hold the edges now: on large levels their memory
+		// serves the next steps' tables (at 10M points, up to 150 MB).
+		for ch := range outs {
+			outs[ch].edges, outs[ch].cross = nil, nil
+		}
+	}
 	err = b.parallel(ctx, nChunks, 1, func(lo, hi int) error {
 		for ch := lo; ch < hi; ch++ {
 			o := &outs[ch]
@@ -550,6 +561,9 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		res.resolve(int32(d), math.MaxInt32)
 	}
 	b.stack = res.stack[:0]
+	if b.large() {
+		b.depOf, b.deps = nil, nil // decided: the memory serves the next steps
+	}
 
 	// 3. owners: the seed of lowest rank within r; a seed that owns anything
 	// besides itself is flagged.
@@ -603,6 +617,10 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	})
 	if err != nil {
 		return err
+	}
+	if b.large() {
+		b.nbrList = nil // owners are found
+		runtime.GC()
 	}
 	b.groupMembers(bounds, outs)
 	err = b.formClusters(ctx, z, bounds, outs)
@@ -723,7 +741,7 @@ func (rs *resolver) resolve(d0, bound int32) {
 // parallel step, which keeps grid order.
 func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 	g := &b.g
-	nc := len(g.cellKey)
+	nc := len(g.cellCol)
 	nChunks := len(bounds) - 1
 	role, owner := b.role, b.ownerCell
 	cellLo := func(ch int) int32 { return g.rowFirst[bounds[ch]] }
@@ -874,13 +892,14 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	if m == 0 {
 		// supercluster keeps the previous order when no cluster forms, even
 		// when leftovers were reordered; so do we.
-		b.coarsen(nil, nil, nil, 0)
+		b.coarsen(nil, nil, clusterSeeds{}, 0)
 		return ctx.Err()
 	}
 	t := zoomClusters{
 		zoom: z, first: ix.nClusters,
 		x: hugepage.Advise(make([]int32, m)), y: hugepage.Advise(make([]int32, m)),
-		w: hugepage.Advise(make([]int32, m)), id: hugepage.Advise(make([]int64, m)),
+		w: hugepage.Advise(make([]int32, m)), rank: hugepage.Advise(make([]int32, m)),
+		idBase: int64(z+1) + int64(ix.n), idShift: ix.zoomBits,
 		kidStart: hugepage.Advise(make([]int32, m+1)), byID: hugepage.Advise(make([]int32, m)),
 	}
 	i := 0
@@ -894,7 +913,6 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 		}
 	}
 	t.kids = hugepage.Advise(make([]int32, t.kidStart[m]))
-	zoomPart := int64(z+1) + int64(ix.n)
 	first := int32(ix.nClusters) + int32(ix.n)
 	// forClusters runs fn in parallel for every cluster of this zoom: its
 	// number in the table, its group and its seed.
@@ -918,16 +936,17 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 		t.x[i] = int32(float64(gr.wx) / float64(gr.weight))
 		t.y[i] = int32(float64(gr.wy) / float64(gr.weight))
 		t.w[i] = int32(gr.weight)
-		t.id[i] = b.ranks.rank(lv.key[s])<<ix.zoomBits + zoomPart
+		t.rank[i] = int32(b.ranks.rank(lv.key[s]))
 		t.byID[i] = int32(i)
 	})
 	if err != nil {
 		return err
 	}
-	// Ids are distinct and non-negative: a radix sort orders them.
+	// Ranks are distinct and non-negative, and ids grow with them: a radix
+	// sort orders the ids.
 	idKeys := grow(&b.idKeys, m)
-	for i, id := range t.id {
-		idKeys[i] = uint64(id)
+	for i, r := range t.rank {
+		idKeys[i] = uint64(r)
 	}
 	copy(t.byID, radixSortPerm(idKeys, &b.sort, b.workers))
 	ix.zc = append(ix.zc, t)
@@ -951,10 +970,10 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	// The seeds' rows now hold their clusters; coarsen numbers them (in
 	// grid order, as the table) since the item array belongs to the index.
 	// Without leftovers, the members' keys leave the rank set.
-	seedCells := make([]int32, m)
+	seedCells, seeds := make([]int32, m), make([]int32, m)
 	err = forClusters(func(i int, gr *group, s int32) {
 		lv.x[s], lv.y[s], lv.w[s] = t.x[i], t.y[i], t.w[i]
-		seedCells[i] = gr.cell
+		seedCells[i], seeds[i] = gr.cell, s
 		if newKey == nil {
 			for _, mm := range mem[gr.memLo:gr.memHi] {
 				b.ranks.clear(lv.key[mm])
@@ -968,24 +987,78 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 		b.ranks.rebuild()
 	}
 	b.releaseScratch()
-	b.coarsen(role, newKey, seedCells, first)
+	b.coarsen(role, newKey, clusterSeeds{cells: seedCells, items: seeds}, first)
 	return ctx.Err()
 }
 
 // releaseScratch lets go of the per-level tables that coarsen does not
 // read, on large levels: coarsen allocates the next level and the index's
 // arrays, and with these gone it reuses their memory instead of adding to
-// the peak (at 10M points they are about 25 bytes per item). Small levels
-// keep them, as reallocating costs more than it saves.
+// the peak. Small levels keep them, as reallocating costs more than it
+// saves.
+//
+// Peak memory on large levels. Every scratch table is let go as soon as
+// the steps of the level are done with it: the edges once they are in the
+// lists, the dependent cells once decided, the lists once the owners are
+// found, the rest here, and what only coarsen uses at its end
+// (releaseCoarsen). Each step then allocates what it needs from the memory
+// the earlier steps gave back. Three of these points also run a collection
+// (runtime.GC): the heap is a few large pointer-free arrays, so one costs
+// well under a millisecond of marking, and it makes the memory reusable at
+// once rather than after the heap has grown by the collector's target.
+// Measured on 10M points (bin/mapcluster build --sample-size 10000000
+// --stats), peak RSS went from 1,716–1,759 MB to 1,104–1,118 MB; the
+// collections alone are 30–50 MB of it (BENCHMARKS.md, clustering,
+// "Summary at session 5").
 func (b *builder) releaseScratch() {
+	if !b.large() {
+		return
+	}
+	b.depOf, b.deps, b.edgeStart, b.nbrList, b.memAll, b.g.cellHead = nil, nil, nil, nil, nil, nil
+	b.cellSeed, b.ownerCell = nil, nil // coarsen has the seeds (clusterSeeds)
+	clear(b.outs)                      // the chunks' lists: the cluster table is made
+	runtime.GC()
+}
+
+// large reports whether the current level is large enough for the builder
+// to let go of scratch between the steps that use it (see releaseScratch).
+func (b *builder) large() bool {
 	least := b.ix.opts.releaseMin
 	if least == 0 {
 		least = 1 << 20
 	}
-	if b.g.lv.len() < least {
-		return
+	return b.g.lv.len() >= least
+}
+
+// releaseCoarsen lets go, on large levels, of what only coarsen uses: the
+// spare level (the old item arrays), the coarse rows' cell tables and the
+// inserted items. Coarsen allocates them again while the per-level tables
+// of releaseScratch are free, so they no longer add to the peak of the
+// steps before it (at 10M points: about 300 MB).
+func (b *builder) releaseCoarsen() {
+	b.next = level{}
+	b.groups, b.ins, b.insSorted, b.insMerged, b.idKeys, b.isoScratch = nil, nil, nil, nil, nil, nil
+	runtime.GC()
+}
+
+// clusterSeeds are the seeds of a zoom's clusters in grid order: cells[i]
+// holds items[i], the seed of cluster number i.
+type clusterSeeds struct{ cells, items []int32 }
+
+// from returns the number of the first cluster whose seed's cell is c or
+// after it.
+func (cs clusterSeeds) from(c int32) int {
+	i, _ := slices.BinarySearch(cs.cells, c)
+	return i
+}
+
+// advance moves cursor i on to the first cluster whose seed's cell is c or
+// after it, for cells c visited in increasing order.
+func (cs clusterSeeds) advance(i int, c int32) int {
+	for i < len(cs.cells) && cs.cells[i] < c {
+		i++
 	}
-	b.depOf, b.deps, b.edgeStart, b.nbrList, b.memAll, b.g.cellHead = nil, nil, nil, nil, nil, nil
+	return i
 }
 
 // renumber gives the items of zoom z their order keys when leftovers change
@@ -1038,10 +1111,10 @@ func (b *builder) renumber(lefts map[int32][]int32) []int32 {
 // cells while they stay one unit wide), so each pair of rows merges into one,
 // and clusters that moved out of their seed's cell are merged in. Groups of
 // coarse rows are merged in parallel, each into its own range of the output.
-// role is nil when every item is kept as it is; seedCells are the cells of
-// the seeds of this zoom's clusters in grid order, numbered from
-// firstCluster; newKey, when set, replaces the order keys.
-func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, firstCluster int32) {
+// role is nil when every item is kept as it is; seeds are the seeds of this
+// zoom's clusters in grid order, numbered from firstCluster; newKey, when
+// set, replaces the order keys.
+func (b *builder) coarsen(role []uint8, newKey []int32, seeds clusterSeeds, firstCluster int32) {
 	g := &b.g
 	lv := &g.lv
 	newShift := b.shiftFor(b.zoom - 1)
@@ -1063,11 +1136,13 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	// The owner array is free by now: it gives each cluster seed its index in
 	// the table.
 	moved := b.ins[:0]
-	for i, c := range seedCells {
-		s := b.cellSeed[c]
-		b.ownerCell[s] = int32(i)
-		k := g.cellKey[c]
-		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(uint32(k>>32)>>delta)<<32|(k&0xffffffff)>>delta {
+	ri := 0 // the row of seeds.cells[i], which are in grid order
+	for i, c := range seeds.cells {
+		s := seeds.items[i]
+		for g.rowFirst[ri+1] <= c {
+			ri++
+		}
+		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(g.rowVal[ri]>>delta)<<32|uint64(g.cellCol[c]>>delta) {
 			role[s] = roleMoved
 			moved = append(moved, insItem{ck: ck, x: lv.x[s], y: lv.y[s], w: lv.w[s], key: keyOf(s), item: firstCluster + int32(i)})
 		}
@@ -1075,6 +1150,9 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	b.ins = moved[:0]
 	moved = b.sortInserts(moved)
 	ins := b.joinIsolated(moved, coarseKey, newShift)
+	if b.large() {
+		b.ins, b.insSorted = nil, nil // merged into ins (see releaseCoarsen)
+	}
 
 	// Coarse rows: the fine rows they merge and the inserted items they get.
 	type coarseRow struct {
@@ -1152,22 +1230,29 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 	}
 	groups := b.groups[:len(bounds)-1]
 	for gi := range groups {
-		groups[gi].cellKey, groups[gi].cellStart, groups[gi].unsorted = groups[gi].cellKey[:0], groups[gi].cellStart[:0], groups[gi].unsorted[:0]
+		gr := &groups[gi]
+		gr.cellCol, gr.cellStart, gr.unsorted = gr.cellCol[:0], gr.cellStart[:0], gr.unsorted[:0]
+		gr.rowVal, gr.rowFirst = gr.rowVal[:0], gr.rowFirst[:0]
 	}
 	out := &b.next
 	out.resize(int(total))
 	out.item = hugepage.Advise(make([]int32, total)) // fresh: the index keeps the old one
-	clusterIndex := b.ownerCell
 	_ = b.parallel(context.Background(), len(groups), 1, func(glo, ghi int) error {
 		for gi := glo; gi < ghi; gi++ {
 			gr := &groups[gi]
 			for ri := bounds[gi]; ri < bounds[gi+1]; ri++ {
 				cr := rows[ri]
 				w := cr.out
+				first := true // no cell of this row yet
 				emit := func(ck uint64, x, y, wt, key, item int32) {
-					n := len(gr.cellKey)
-					if n == 0 || gr.cellKey[n-1] != ck {
-						gr.cellKey = append(gr.cellKey, ck)
+					n := len(gr.cellCol)
+					if first || gr.cellCol[n-1] != uint32(ck) {
+						if first {
+							gr.rowVal = append(gr.rowVal, cr.row)
+							gr.rowFirst = append(gr.rowFirst, int32(n))
+							first = false
+						}
+						gr.cellCol = append(gr.cellCol, uint32(ck))
 						gr.cellStart = append(gr.cellStart, w)
 					} else if key < out.key[w-1] && (len(gr.unsorted) == 0 || gr.unsorted[len(gr.unsorted)-1] != int32(n-1)) {
 						gr.unsorted = append(gr.unsorted, int32(n-1))
@@ -1184,15 +1269,18 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 				if cr.b >= 0 {
 					cb, cbEnd = g.rowFirst[cr.b], g.rowFirst[cr.b+1]
 				}
+				// cursors over the clusters of rows a and b: the number of
+				// the cluster whose seed is in cell c
+				sa, sb := seeds.from(ca), seeds.from(cb)
 				m := cr.mLo
 				const none = math.MaxUint64
 				for {
 					ka, kb, km := uint64(none), uint64(none), uint64(none)
 					if ca < caEnd {
-						ka = uint64(cr.row)<<32 | (g.cellKey[ca]&0xffffffff)>>delta
+						ka = uint64(cr.row)<<32 | uint64(g.cellCol[ca]>>delta)
 					}
 					if cb < cbEnd {
-						kb = uint64(cr.row)<<32 | (g.cellKey[cb]&0xffffffff)>>delta
+						kb = uint64(cr.row)<<32 | uint64(g.cellCol[cb]>>delta)
 					}
 					if m < cr.mHi {
 						km = ins[m].ck
@@ -1203,8 +1291,10 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 						c = -2
 					case ka <= kb && ka <= km:
 						c, ca = ca, ca+1
+						sa = seeds.advance(sa, c)
 					case kb <= km:
 						c, cb = cb, cb+1
+						sb = seeds.advance(sb, c)
 					default:
 						c = -1
 					}
@@ -1217,14 +1307,20 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 						m++
 						continue
 					}
-					ck := uint64(cr.row)<<32 | (g.cellKey[c]&0xffffffff)>>delta
+					ck := uint64(cr.row)<<32 | uint64(g.cellCol[c]>>delta)
 					for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
 						if !kept(j) {
 							continue
 						}
 						item := lv.item[j]
 						if role != nil && role[j] == roleCluster {
-							item = firstCluster + clusterIndex[j]
+							// the cell's cluster: the cursor of its row
+							// reached it, and the other row's is behind
+							if cr.b >= 0 && c >= g.rowFirst[cr.b] {
+								item = firstCluster + int32(sb)
+							} else {
+								item = firstCluster + int32(sa)
+							}
 						}
 						emit(ck, lv.x[j], lv.y[j], lv.w[j], keyOf(j), item)
 					}
@@ -1244,29 +1340,40 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seedCells []int32, first
 		return nil
 	})
 
-	// The cell table of the new grid.
+	// The cell and row tables of the new grid.
 	at := make([]int, len(groups)+1)
+	rowAt := make([]int, len(groups)+1)
 	for gi := range groups {
-		at[gi+1] = at[gi] + len(groups[gi].cellKey)
+		at[gi+1] = at[gi] + len(groups[gi].cellCol)
+		rowAt[gi+1] = rowAt[gi] + len(groups[gi].rowVal)
 	}
-	cells := at[len(groups)]
-	if cap(g.cellKey) < cells || cap(g.cellStart) < cells+1 || cap(g.cellKey) > 2*cells {
-		g.cellKey = hugepage.Advise(make([]uint64, 0, cells+cells/4))
+	cells, nRows := at[len(groups)], rowAt[len(groups)]
+	if cap(g.cellCol) < cells || cap(g.cellStart) < cells+1 || cap(g.cellCol) > 2*cells {
+		g.cellCol = hugepage.Advise(make([]uint32, 0, cells+cells/4))
 		g.cellStart = hugepage.Advise(make([]int32, 0, cells+cells/4+1))
 	}
-	g.cellKey = g.cellKey[:cells]
-	g.cellStart = g.cellStart[:cells+1]
+	g.cellCol, g.cellStart = g.cellCol[:cells], g.cellStart[:cells+1]
+	g.rowVal, g.rowFirst = grow(&g.rowVal, nRows), grow(&g.rowFirst, nRows+1)
 	forEach(b.workers, len(groups), func(gi int) {
 		gr := &groups[gi]
-		copy(g.cellKey[at[gi]:], gr.cellKey)
+		copy(g.cellCol[at[gi]:], gr.cellCol)
 		copy(g.cellStart[at[gi]:], gr.cellStart)
-		trim(&gr.cellKey)
+		copy(g.rowVal[rowAt[gi]:], gr.rowVal)
+		for i, f := range gr.rowFirst {
+			g.rowFirst[rowAt[gi]+i] = f + int32(at[gi])
+		}
+		trim(&gr.cellCol)
 		trim(&gr.cellStart)
 		trim(&gr.unsorted)
 	})
+	g.rowFirst[nRows] = int32(cells)
 	g.cellStart[cells] = total
 	g.shift = newShift
+	release := b.large()
 	b.g.lv, b.next = b.next, b.g.lv
+	if release {
+		b.releaseCoarsen()
+	}
 }
 
 // sortInserts sorts items by coarse cell, then order key, into a buffer of
@@ -1372,9 +1479,11 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 
 // groupOut is what one group of coarse rows produces in coarsen.
 type groupOut struct {
-	cellKey   []uint64
+	cellCol   []uint32
 	cellStart []int32 // absolute output positions
-	unsorted  []int32 // indices into cellKey of cells not in rank order
+	unsorted  []int32 // indices into cellCol of cells not in rank order
+	rowVal    []uint32
+	rowFirst  []int32 // indices into cellCol
 }
 
 // sortCell sorts items [lo, hi) of l by order key: an insertion sort over

@@ -34,16 +34,19 @@ type grid struct {
 
 	lv level // the items, in cell order
 
-	// Cells in row-major order: cellKey[c] is (row << 32 | col) and the items
-	// of cell c are [cellStart[c], cellStart[c+1]).
-	cellKey   []uint64
+	// Cells in row-major order: cell c is in column cellCol[c] and holds the
+	// items [cellStart[c], cellStart[c+1]). Its row is the row whose cells
+	// include c: occupied row i has the value rowVal[i] and the cells
+	// [rowFirst[i], rowFirst[i+1]). (Four-byte columns rather than
+	// eight-byte row-and-column keys: at 10M points the cell tables are
+	// among the largest arrays at the peak of a build.)
+	cellCol   []uint32
 	cellStart []int32
+	rowVal    []uint32
+	rowFirst  []int32
 	// cellHead[c] is the order key of cell c's first item (its lowest), kept
-	// beside the keys so that scanning neighbours reads no item data.
+	// beside the columns so that scanning neighbours reads no item data.
 	cellHead []int32
-	// Occupied rows: rowVal[i] is a row's value, its cells start at rowFirst[i].
-	rowVal   []uint32
-	rowFirst []int32
 }
 
 // level is one level's items, structure of arrays: fixed-point position,
@@ -108,41 +111,37 @@ func (g *grid) cellKeyOf(x, y int32) uint64 {
 	return uint64(g.fine.of(y)>>g.shift)<<32 | uint64(g.fine.of(x)>>g.shift)
 }
 
-// buildCells scans the items (already in cell order) into the cell table.
+// buildCells scans the items (already in cell order) into the cell and row
+// tables.
 func (g *grid) buildCells() {
-	g.cellKey = g.cellKey[:0]
-	g.cellStart = g.cellStart[:0]
+	g.cellCol, g.cellStart = g.cellCol[:0], g.cellStart[:0]
+	g.rowVal, g.rowFirst = g.rowVal[:0], g.rowFirst[:0]
 	prev := uint64(math.MaxUint64)
 	for j := range g.lv.x {
-		if k := g.cellKeyOf(g.lv.x[j], g.lv.y[j]); k != prev {
-			prev = k
-			g.cellKey = append(g.cellKey, k)
-			g.cellStart = append(g.cellStart, int32(j))
+		k := g.cellKeyOf(g.lv.x[j], g.lv.y[j])
+		if k == prev {
+			continue
 		}
+		if row := uint32(k >> 32); len(g.rowVal) == 0 || row != g.rowVal[len(g.rowVal)-1] {
+			g.rowVal = append(g.rowVal, row)
+			g.rowFirst = append(g.rowFirst, int32(len(g.cellCol)))
+		}
+		prev = k
+		g.cellCol = append(g.cellCol, uint32(k))
+		g.cellStart = append(g.cellStart, int32(j))
 	}
 	g.cellStart = append(g.cellStart, int32(len(g.lv.x)))
+	g.rowFirst = append(g.rowFirst, int32(len(g.cellCol)))
 }
 
-// buildRows lists the occupied rows of a grid (row value and first cell)
-// and every cell's lowest order key.
-func (g *grid) buildRows(workers int) {
-	g.rowVal = g.rowVal[:0]
-	g.rowFirst = g.rowFirst[:0]
-	head := grow(&g.cellHead, len(g.cellKey))
+// buildHeads records every cell's lowest order key.
+func (g *grid) buildHeads(workers int) {
+	head := grow(&g.cellHead, len(g.cellCol))
 	gather(workers, len(head), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			head[c] = g.lv.key[g.cellStart[c]]
 		}
 	})
-	prev := uint32(math.MaxUint32)
-	for c, k := range g.cellKey {
-		if r := uint32(k >> 32); r != prev {
-			prev = r
-			g.rowVal = append(g.rowVal, r)
-			g.rowFirst = append(g.rowFirst, int32(c))
-		}
-	}
-	g.rowFirst = append(g.rowFirst, int32(len(g.cellKey)))
 }
 
 // rowChunks splits the rows into chunks of about size cells, returned as
@@ -174,6 +173,8 @@ type neighbourRows struct {
 	end   []int32 // per occupied neighbour row: end of its cells
 	hiCol uint32
 	self  int // the current row's index in from
+	// the current row's cells
+	rowLo, rowHi int32
 }
 
 func newNeighbourRows(g *grid) *neighbourRows {
@@ -185,6 +186,7 @@ func newNeighbourRows(g *grid) *neighbourRows {
 func (nr *neighbourRows) setRow(ri int) {
 	g := nr.g
 	nr.from, nr.end = nr.from[:0], nr.end[:0]
+	nr.rowLo, nr.rowHi = g.rowFirst[ri], g.rowFirst[ri+1]
 	row := int64(g.rowVal[ri])
 	lo := max(ri-int(g.reach), 0)
 	hi := min(ri+int(g.reach), len(g.rowVal)-1)
@@ -199,15 +201,15 @@ func (nr *neighbourRows) setRow(ri int) {
 	}
 }
 
-// aloneInRow reports whether no other cell of c's row lies within reach of
-// it (cells of a row are sorted by column, so only the next ones can).
-func (g *grid) aloneInRow(c int32) bool {
-	k := g.cellKey[c]
-	reach := uint64(g.reach)
-	if c > 0 && g.cellKey[c-1]>>32 == k>>32 && k-g.cellKey[c-1] <= reach {
+// aloneInRow reports whether no other cell of c's row, whose cells are
+// [lo, hi), lies within reach of it (cells of a row are sorted by column,
+// so only the next ones can).
+func (g *grid) aloneInRow(c, lo, hi int32) bool {
+	col, reach := g.cellCol[c], uint32(g.reach)
+	if c > lo && col-g.cellCol[c-1] <= reach {
 		return false
 	}
-	if int(c)+1 < len(g.cellKey) && g.cellKey[c+1]>>32 == k>>32 && g.cellKey[c+1]-k <= reach {
+	if c+1 < hi && g.cellCol[c+1]-col <= reach {
 		return false
 	}
 	return true
@@ -218,8 +220,8 @@ func (g *grid) aloneInRow(c int32) bool {
 // non-decreasing between calls: scans that look at the cells before c need
 // no more.
 func (nr *neighbourRows) advanceBefore(c int32) {
-	keys := nr.g.cellKey
-	col := uint32(keys[c])
+	keys := nr.g.cellCol
+	col := keys[c]
 	reach := uint32(nr.g.reach)
 	loCol := uint32(0)
 	if col > reach {
@@ -228,7 +230,7 @@ func (nr *neighbourRows) advanceBefore(c int32) {
 	nr.hiCol = col + reach
 	for i := 0; i <= nr.self; i++ {
 		f, e := nr.from[i], nr.end[i]
-		for f < e && uint32(keys[f]) < loCol {
+		for f < e && keys[f] < loCol {
 			f++
 		}
 		nr.from[i] = f

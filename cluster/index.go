@@ -49,14 +49,22 @@ func (l *levelIndex) cell(x, y int32) (row, col uint32) {
 
 // zoomClusters are the clusters made at one zoom, numbered from first.
 type zoomClusters struct {
-	zoom     int
-	first    int
-	x, y, w  []int32
-	id       []int64
+	zoom    int
+	first   int
+	x, y, w []int32
+	// rank[i] is local cluster i's index in supercluster's list of the
+	// zoom's items, which makes its id (see id): four bytes instead of eight.
+	rank     []int32
+	idBase   int64
+	idShift  uint
 	kidStart []int32 // children of local cluster i: kids[kidStart[i]:kidStart[i+1]]
 	kids     []int32
 	byID     []int32 // local numbers sorted by id
 }
+
+// id returns the id of local cluster i: supercluster's
+// (index << 5) + zoom + 1 + n, with a sixth zoom bit when maxZoom ≥ 31.
+func (t *zoomClusters) id(i int) int64 { return int64(t.rank[i])<<t.idShift + t.idBase }
 
 // setLevel records the items of zoom z, in the grid's cell order, for queries.
 func (ix *Index) setLevel(z int, g *grid) {
@@ -83,7 +91,7 @@ func (ix *Index) pos(item int32) (int32, int32) {
 // kids returns the children of cluster number cn, its point count and id.
 func (ix *Index) cluster(cn int) (kids []int32, count int32, id int64) {
 	t, i := ix.table(cn)
-	return t.kids[t.kidStart[i]:t.kidStart[i+1]], t.w[i], t.id[i]
+	return t.kids[t.kidStart[i]:t.kidStart[i+1]], t.w[i], t.id(i)
 }
 
 func (ix *Index) finish() {}
@@ -127,7 +135,7 @@ func (ix *Index) feature(item int32) Feature {
 	}
 	t, i := ix.table(int(item) - ix.n)
 	return Feature{
-		ID: t.id[i], Count: int(t.w[i]), item: item,
+		ID: t.id(i), Count: int(t.w[i]), item: item,
 		Lng: xLng(decode(t.x[i])), Lat: yLat(decode(t.y[i])),
 	}
 }
@@ -296,7 +304,7 @@ func (ix *Index) clusterNumber(id int64) int {
 		return -1
 	}
 	t := &ix.zc[k]
-	i, found := slices.BinarySearchFunc(t.byID, id, func(c int32, id int64) int { return cmp.Compare(t.id[c], id) })
+	i, found := slices.BinarySearchFunc(t.byID, id, func(c int32, id int64) int { return cmp.Compare(t.id(int(c)), id) })
 	if !found {
 		return -1
 	}
