@@ -1007,8 +1007,8 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 // well under a millisecond of marking, and it makes the memory reusable at
 // once rather than after the heap has grown by the collector's target.
 // Measured on 10M points (bin/mapcluster build --sample-size 10000000
-// --stats), peak RSS went from 1,716–1,759 MB to 1,104–1,118 MB; the
-// collections alone are 30–50 MB of it (BENCHMARKS.md, clustering,
+// --stats), peak RSS went from 176 to 113–115 bytes per point; the
+// collections alone are 3–5 of those bytes (BENCHMARKS.md, clustering,
 // "Summary at session 5").
 func (b *builder) releaseScratch() {
 	if !b.large() {
