@@ -19,6 +19,9 @@ type builder struct {
 	features []*geojson.Feature
 	t        *topo
 	imp      []float64
+	// sample holds every 61st importance, sorted (schedule), to size the
+	// shortcut list of a level up front (shortcutRoom).
+	sample []float64
 }
 
 // Build simplifies features for every zoom from opts.MinZoom to
@@ -164,6 +167,7 @@ func (b *builder) schedule(n int) []levelTask {
 		sample = append(sample, b.imp[v])
 	}
 	slices.Sort(sample)
+	b.sample = sample
 	var tasks []levelTask
 	top := true // still in the run of cheap levels at the top
 	for k := n - 1; k >= 0; k-- {
@@ -180,4 +184,20 @@ func (b *builder) schedule(n int) []levelTask {
 	}
 	slices.SortStableFunc(tasks, func(x, y levelTask) int { return y.cost - x.cost })
 	return tasks
+}
+
+// shortcutRoom returns the room to make in a level's shortcut list before
+// linking at tolerance tol: a level has at most as many shortcuts as it
+// removes vertices, and as it keeps, estimated from the sample with an
+// eighth to spare, and link wants room for a whole arc beyond the list.
+// Grown by appending instead, the lists of the first levels on a levelWork
+// (the largest) were allocated about twice over, in fresh memory, whose
+// pages are slow to touch on the benchmark VM.
+func (b *builder) shortcutRoom(tol float64) int {
+	if len(b.sample) == 0 {
+		return 0
+	}
+	removed, _ := slices.BinarySearch(b.sample, tol)
+	est := min(removed, len(b.sample)-removed) * len(b.imp) / len(b.sample)
+	return est + est/8 + b.t.maxArc
 }

@@ -10,7 +10,7 @@ import (
 // joinGrid is the scratch space of gridJoin, kept in levelWork between
 // levels so that its slices are allocated once.
 type joinGrid struct {
-	chain []geom.BBox // chain bbox of each shortcut
+	chain []geom.BBox // chain bbox of each shortcut (levelWork.boxes)
 	atEnd []bool      // per shortcut: it ends at its arc's last vertex
 	keys  []uint64    // cell<<1 | 1 for a kept segment, 0 for a shortcut
 	vals  []uint32    // shortcut index, or segment start | arcEndBit
@@ -23,6 +23,11 @@ type joinGrid struct {
 	// cell size and origin of the current level.
 	cell, x0, y0 float64
 	nx           uint64
+	// room is the capacity planned for keys and vals, and for tmpK, which
+	// sort swaps with keys: sizing tmpK by its need rather than by keys'
+	// capacity, which growslice rounds up, kept the two from outgrowing
+	// each other at every level.
+	room int
 }
 
 const (
@@ -64,10 +69,10 @@ const (
 func (w *levelWork) gridJoin(shorts []segment) {
 	t := w.t
 	g := &w.join
-	w.enterShortcuts(shorts)
-	// Most segments fall in one or two cells: reserve room once.
-	g.keys = slices.Grow(g.keys, 2*(w.nseg-len(shorts)))
-	g.vals = slices.Grow(g.vals, 2*(w.nseg-len(shorts)))
+	// Most shortcuts and segments fall in one or two cells: reserve room
+	// for all of them at once (growing the lists as they filled made
+	// them twice, in fresh memory).
+	w.enterShortcuts(shorts, 2*w.nseg)
 	for _, k := range g.big {
 		w.staticCheckAll(shorts[k])
 	}
@@ -124,13 +129,17 @@ func (w *levelWork) gridJoin(shorts []segment) {
 
 // enterShortcuts computes the chain bboxes of the shortcuts, picks the cell
 // size and enters each shortcut in the cells its chain bbox covers, or in
-// big when they are too many. shorts are the first round's (w.shorts).
-func (w *levelWork) enterShortcuts(shorts []segment) {
+// big when they are too many. shorts are the first round's (w.shorts);
+// room is the number of entries to make room for.
+func (w *levelWork) enterShortcuts(shorts []segment, room int) {
 	t := w.t
 	g := &w.join
-	g.built = true
 	g.big = g.big[:0]
-	g.chain = slices.Grow(g.chain[:0], len(shorts))[:len(shorts)]
+	// The chain bboxes go in w.boxes: after a static first round they
+	// are there already, and after a grid join nothing else uses it.
+	// One array instead of two halves their fresh memory.
+	w.boxes = slices.Grow(w.boxes[:0], len(shorts))[:len(shorts)]
+	g.chain = w.boxes
 	g.atEnd = slices.Grow(g.atEnd[:0], len(shorts))[:len(shorts)]
 	g.sizes = g.sizes[:0]
 	a := 0 // the arc of shortcut k
@@ -139,16 +148,14 @@ func (w *levelWork) enterShortcuts(shorts []segment) {
 			a++
 		}
 		g.atEnd[k] = s.j == t.start[a+1]-1
-		var cb geom.BBox
-		if w.boxesOK {
-			// A later round after a static first round, which computed
-			// them: at z4 of countries-10m, computing them again was 40 %
-			// of the grid's set-up and 8 % of the level.
-			cb = w.boxes[k]
-		} else {
+		cb := g.chain[k]
+		if !w.boxesOK {
+			// Else a later round after a static first round, which
+			// computed them: at z4 of countries-10m, computing them again
+			// was 40 % of the grid's set-up and 8 % of the level.
 			cb = t.chainBBox(int(s.i), int(s.j))
+			g.chain[k] = cb
 		}
-		g.chain[k] = cb
 		if k%7 == 0 {
 			g.sizes = append(g.sizes, max(cb.MaxX-cb.MinX, cb.MaxY-cb.MinY))
 		}
@@ -162,8 +169,10 @@ func (w *levelWork) enterShortcuts(shorts []segment) {
 	// are checked to lie within ±180, ±90).
 	g.x0, g.y0 = -180-g.cell, -90-g.cell
 	g.nx = uint64(math.Ceil(362/g.cell + 2))
-	g.keys = slices.Grow(g.keys[:0], 2*len(shorts))
-	g.vals = slices.Grow(g.vals[:0], 2*len(shorts))
+	g.built = true
+	g.room = room
+	g.keys = slices.Grow(g.keys[:0], room)
+	g.vals = slices.Grow(g.vals[:0], room)
 	for k := range shorts {
 		cb := g.chain[k]
 		x0, y0 := g.cellOf(cb.MinX, cb.MinY)
@@ -188,7 +197,7 @@ func (w *levelWork) joinCheck(shorts []segment, o segment) {
 	t := w.t
 	g := &w.join
 	if !g.built {
-		w.enterShortcuts(shorts)
+		w.enterShortcuts(shorts, 2*len(shorts))
 		g.sort()
 	}
 	test := func(k int32) {
@@ -315,7 +324,7 @@ func (g *joinGrid) sort() {
 	if g.count == nil {
 		g.count = make([]int, 1<<radixBits)
 	}
-	g.tmpK = slices.Grow(g.tmpK[:0], n)[:n]
+	g.tmpK = slices.Grow(g.tmpK[:0], max(n, g.room))[:n]
 	if top < 1<<32 {
 		// Pack: key above, value below, sorted as one word.
 		for x, k := range g.keys {
@@ -329,7 +338,7 @@ func (g *joinGrid) sort() {
 		g.keys, g.tmpK = sk, dk
 		return
 	}
-	g.tmpV = slices.Grow(g.tmpV[:0], n)[:n]
+	g.tmpV = slices.Grow(g.tmpV[:0], max(n, g.room))[:n]
 	sk, sv, dk, dv := g.keys, g.vals, g.tmpK, g.tmpV
 	count := g.count
 	for shift := uint(0); shift < 64 && top>>shift != 0; shift += radixBits {

@@ -1,9 +1,11 @@
 package simplify
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -124,6 +126,7 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 	}
 	// 2. Threshold, counting the kept vertices of each arc (its last
 	// vertex aside), and link them.
+	w.shorts = slices.Grow(w.shorts[:0], b.shortcutRoom(tol))
 	for a := range w.active {
 		s, e := t.start[a], t.start[a+1]
 		if !w.active[a] {
@@ -216,7 +219,12 @@ func (w *levelWork) link(a int) {
 func (w *levelWork) relink() {
 	t := w.t
 	old := w.shorts
-	w.shorts, w.spare = w.spare[:0], old
+	// Room for every shortcut at once (see shortcutRoom): each restored
+	// vertex splits at most one, and link wants room for an arc beyond
+	// the list. The room depends on the need, not on the other buffer's
+	// capacity, which growslice rounds up: sized after that, the two
+	// buffers outgrew each other at every level.
+	w.shorts, w.spare = slices.Grow(w.spare[:0], len(old)+w.restored+t.maxArc), old
 	w.nseg = 0
 	p := 0
 	for a := range w.active {
@@ -659,17 +667,53 @@ func (b *builder) output(z int, tol float64, w *levelWork) Level {
 			lv.Index = append(lv.Index, fi)
 		}
 	}
-	lv.out = &levelOutput{b: b, kept: slices.Clone(w.kept), dropped: slices.Clone(w.dropped)}
+	lv.out = &levelOutput{b: b, kept: packBits(w.kept), dropped: slices.Clone(w.dropped)}
 	return lv
 }
 
 // levelOutput materializes a level's features on first use.
 type levelOutput struct {
-	once     sync.Once
-	b        *builder
-	kept     []bool
+	once sync.Once
+	b    *builder
+	// kept holds the level's kept vertices as bits (keptBit), an eighth
+	// of a copy of levelWork.kept: every level holds its own until it is
+	// written, and fresh memory is slow to touch on the benchmark VM
+	// (about 14 µs per 4 KiB page).
+	kept     []uint64
 	dropped  []bool
 	features []*geojson.Feature
+}
+
+// packBits returns b as a bit set: bit v%64 of word v/64 is b[v].
+//
+// Eight bools are packed at a time: read as one little-endian word, each
+// byte 0 or 1, and multiplied by 0x0102040810204080, which moves byte i's
+// bit to bit 56+i with no carries (every other product lands below bit 56
+// at a distinct bit, or above bit 63), so the top byte holds the eight
+// bits in order. For the 560,000 vertices of countries-10m this takes
+// 0.11 ms, a loop over single bools 0.45 ms (best of 200).
+func packBits(b []bool) []uint64 {
+	out := make([]uint64, (len(b)+63)/64)
+	n8 := len(b) / 8
+	if n8 > 0 {
+		// The bools as bytes: a bool is one byte holding 0 or 1.
+		by := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), len(b))
+		for g := range n8 {
+			x := binary.LittleEndian.Uint64(by[8*g:])
+			out[g/8] |= (x * 0x0102040810204080 >> 56) << (8 * (g % 8))
+		}
+	}
+	for v := 8 * n8; v < len(b); v++ {
+		if b[v] {
+			out[v/64] |= 1 << (v % 64)
+		}
+	}
+	return out
+}
+
+// keptBit reports bit v of the bit set bits (packBits).
+func keptBit(bits []uint64, v int32) bool {
+	return bits[v/64]>>(v%64)&1 != 0
 }
 
 func (o *levelOutput) get() []*geojson.Feature {
@@ -681,7 +725,7 @@ func (o *levelOutput) get() []*geojson.Feature {
 }
 
 // materialize builds the features of a level from its kept vertices.
-func (b *builder) materialize(kept, dropped []bool) []*geojson.Feature {
+func (b *builder) materialize(kept []uint64, dropped []bool) []*geojson.Feature {
 	t := b.t
 	var out []*geojson.Feature
 	var buf []geom.Point
@@ -692,13 +736,13 @@ func (b *builder) materialize(kept, dropped []bool) []*geojson.Feature {
 			s, e := t.start[id], t.start[id+1]
 			if a >= 0 {
 				for v := s; v < e-1; v++ {
-					if kept[v] {
+					if keptBit(kept, v) {
 						buf = append(buf, t.ll[v])
 					}
 				}
 			} else {
 				for v := e - 1; v > s; v-- {
-					if kept[v] {
+					if keptBit(kept, v) {
 						buf = append(buf, t.ll[v])
 					}
 				}

@@ -57,6 +57,8 @@ type topo struct {
 	// arcAt[b] is the arc holding vertex 64·b (the earlier one at an
 	// arc's end).
 	arcAt []int32
+	// maxArc is the vertex count of the longest arc.
+	maxArc int
 }
 
 func (t *topo) arcs() int { return len(t.start) - 1 }
@@ -556,6 +558,7 @@ func (t *topo) buildRunTree() {
 	for a := 0; a < t.arcs(); a++ {
 		t.runStart[a] = int32(nr)
 		nr += int(t.start[a+1]-t.start[a]-1+15) / 16
+		t.maxArc = max(t.maxArc, int(t.start[a+1]-t.start[a]))
 	}
 	t.runStart[t.arcs()] = int32(nr)
 	t.runBox = slices.Grow(t.runBox[:0], nr)
