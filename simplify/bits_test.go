@@ -1,6 +1,7 @@
 package simplify
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -26,6 +27,22 @@ func TestPackBits(t *testing.T) {
 		for v := n; v < 64*len(bits); v++ {
 			if bits[v/64]>>(v%64)&1 != 0 {
 				t.Fatalf("n=%d: bit %d past the end is set", n, v)
+			}
+		}
+	}
+}
+
+// TestAreaKey checks that areaKey orders areas as floats do, equal ones
+// (+0 and -0) alike, and that keyArea inverts it.
+func TestAreaKey(t *testing.T) {
+	vals := []float64{math.Inf(-1), -1e300, -2.5, -1, -1e-300, -5e-324, math.Copysign(0, -1), 0, 5e-324, 1e-300, 0.5, 1, 2.5, 1e300, math.Inf(1)}
+	for _, a := range vals {
+		if got := keyArea(areaKey(a)); got != a {
+			t.Errorf("keyArea(areaKey(%v)) = %v", a, got)
+		}
+		for _, b := range vals {
+			if (areaKey(a) < areaKey(b)) != (a < b) || (areaKey(a) == areaKey(b)) != (a == b) {
+				t.Errorf("areaKey orders %v and %v as %d and %d", a, b, areaKey(a), areaKey(b))
 			}
 		}
 	}
