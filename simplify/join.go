@@ -138,9 +138,9 @@ func (w *levelWork) enterShortcuts(shorts []segment, room int) {
 	// The chain bboxes go in w.boxes: after a static first round they
 	// are there already, and after a grid join nothing else uses it.
 	// One array instead of two halves their fresh memory.
-	w.boxes = slices.Grow(w.boxes[:0], len(shorts))[:len(shorts)]
+	w.boxes = reserve(w.boxes, len(shorts))[:len(shorts)]
 	g.chain = w.boxes
-	g.atEnd = slices.Grow(g.atEnd[:0], len(shorts))[:len(shorts)]
+	g.atEnd = reserve(g.atEnd, len(shorts))[:len(shorts)]
 	g.sizes = g.sizes[:0]
 	a := 0 // the arc of shortcut k
 	for k, s := range shorts {
@@ -171,8 +171,8 @@ func (w *levelWork) enterShortcuts(shorts []segment, room int) {
 	g.nx = uint64(math.Ceil(362/g.cell + 2))
 	g.built = true
 	g.room = room
-	g.keys = slices.Grow(g.keys[:0], room)
-	g.vals = slices.Grow(g.vals[:0], room)
+	g.keys = reserve(g.keys, room)
+	g.vals = reserve(g.vals, room)
 	for k := range shorts {
 		cb := g.chain[k]
 		x0, y0 := g.cellOf(cb.MinX, cb.MinY)
@@ -324,7 +324,7 @@ func (g *joinGrid) sort() {
 	if g.count == nil {
 		g.count = make([]int, 1<<radixBits)
 	}
-	g.tmpK = slices.Grow(g.tmpK[:0], max(n, g.room))[:n]
+	g.tmpK = reserve(g.tmpK, max(n, g.room))[:n]
 	if top < 1<<32 {
 		// Pack: key above, value below, sorted as one word.
 		for x, k := range g.keys {
@@ -338,7 +338,7 @@ func (g *joinGrid) sort() {
 		g.keys, g.tmpK = sk, dk
 		return
 	}
-	g.tmpV = slices.Grow(g.tmpV[:0], max(n, g.room))[:n]
+	g.tmpV = reserve(g.tmpV, max(n, g.room))[:n]
 	sk, sv, dk, dv := g.keys, g.vals, g.tmpK, g.tmpV
 	count := g.count
 	for shift := uint(0); shift < 64 && top>>shift != 0; shift += radixBits {

@@ -126,7 +126,7 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 	}
 	// 2. Threshold, counting the kept vertices of each arc (its last
 	// vertex aside), and link them.
-	w.shorts = slices.Grow(w.shorts[:0], b.shortcutRoom(tol))
+	w.shorts = reserve(w.shorts, b.shortcutRoom(tol))
 	for a := range w.active {
 		s, e := t.start[a], t.start[a+1]
 		if !w.active[a] {
@@ -224,7 +224,7 @@ func (w *levelWork) relink() {
 	// the list. The room depends on the need, not on the other buffer's
 	// capacity, which growslice rounds up: sized after that, the two
 	// buffers outgrew each other at every level.
-	w.shorts, w.spare = slices.Grow(w.spare[:0], len(old)+w.restored+t.maxArc), old
+	w.shorts, w.spare = reserve(w.spare, len(old)+w.restored+t.maxArc), old
 	w.nseg = 0
 	p := 0
 	for a := range w.active {
@@ -244,6 +244,20 @@ func (w *levelWork) relink() {
 		}
 		p = q
 	}
+}
+
+// reserve returns s emptied, with room for n elements: s[:0] when it has
+// the room, else a new array made by make. slices.Grow would append the
+// room to the array, and the runtime clears what it appends, which touches
+// every page of it; make leaves a fresh array to the kernel, which zeroes
+// only the pages written. Fresh pages are slow to touch on the benchmark
+// VM, and a level writes only part of the room it reserves (shortcutRoom
+// and the grid's room are upper bounds).
+func reserve[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:0]
+	}
+	return make([]T, 0, n)
 }
 
 // b2i returns 1 for true and 0 for false, without a branch.
@@ -399,7 +413,7 @@ func (w *levelWork) resolve() {
 	if est <= w.nseg && w.above > 0 {
 		w.staticCheckChanged(shorts)
 	} else if est <= w.nseg {
-		w.boxes = slices.Grow(w.boxes, len(shorts))[:len(shorts)]
+		w.boxes = reserve(w.boxes, len(shorts))[:len(shorts)]
 		for k, sh := range shorts {
 			w.boxes[k] = t.chainBBox(int(sh.i), int(sh.j))
 			w.staticCheckMode(sh, w.boxes[k], false)
@@ -469,8 +483,8 @@ func (w *levelWork) resolve() {
 func (w *levelWork) staticCheckChanged(shorts []segment) {
 	t := w.t
 	w.newBoxes = w.newBoxes[:0]
-	w.isNew = slices.Grow(w.isNew[:0], len(shorts))[:len(shorts)]
-	w.boxes = slices.Grow(w.boxes, len(shorts))[:len(shorts)]
+	w.isNew = reserve(w.isNew, len(shorts))[:len(shorts)]
+	w.boxes = reserve(w.boxes, len(shorts))[:len(shorts)]
 	// The chain bboxes of the old shortcuts come from the level above when
 	// it was the last one built on w (both lists go by first vertex):
 	// computing them again read the vertices of every shortcut, scattered
