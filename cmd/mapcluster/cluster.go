@@ -69,6 +69,9 @@ func (f *clusterFlags) load(ctx context.Context, progress mapcluster.Progress) (
 		if f.Input != "" {
 			return nil, nil, mapcluster.InvalidField("sample-size", "give either --input or --sample-size, not both")
 		}
+		// The generator's arrays are the first large allocation of the
+		// process: reserved, they get huge pages too (see prepareHeap).
+		hugepage.Reserve(16 * f.SampleSize)
 		pts, err := sample.Jittered(ctx, f.SampleSize, 1)
 		if err != nil {
 			return nil, nil, err
