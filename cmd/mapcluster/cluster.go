@@ -145,9 +145,11 @@ func tightGC(points int) (restore func()) {
 // buildGCPercent is the GC target during a clustering build (see tightGC).
 const buildGCPercent = 10
 
-// buildBytesPerPoint is the heap a clustering build needs per point, about
-// its peak (BENCHMARKS.md), which the commands reserve for huge pages
-// before building (see hugepage.Reserve).
+// buildBytesPerPoint is the heap the commands reserve per point for huge
+// pages before building (see hugepage.Reserve): above a build's peak, which
+// at 10M points is 115 B/point with the defaults and 155 with minPoints 5
+// (BENCHMARKS.md, clustering, "Summary at session 5"). The reserve is
+// address space only; pages are touched as the build uses them.
 const buildBytesPerPoint = 200
 
 // tightGCMinPoints is the smallest build that gets buildGCPercent.
