@@ -36,6 +36,15 @@
 // that zoom for every point before the build, so the sparse high zooms cost
 // little. The index serves such points from one list per zoom.
 //
+// # Memory
+//
+// On levels of more than 2^20 items, Build lets go of each scratch table as
+// soon as its steps are done and runs a garbage collection at three points
+// per level (runtime.GC; the heap is a few large pointer-free arrays, so
+// each takes well under a millisecond), so that every step reuses the memory
+// of the one before. At 10M points the peak is about 115 bytes per point,
+// the input's 16 included.
+//
 // # Queries
 //
 // Index answers supercluster's queries: Clusters (a bbox at a zoom, across the
