@@ -226,13 +226,7 @@ func (h *vwHeap) down(i int) {
 			if c >= n {
 				break
 			}
-			m := c
-			for j := c + 1; j < n; j++ {
-				if h.heap[j].less(h.heap[m]) {
-					m = j
-				}
-			}
-			if h.heap[m].less(e) {
+			if m := h.minOfLast(c); h.heap[m].less(e) {
 				h.set(i, h.heap[m])
 				i = m
 			}
@@ -250,6 +244,18 @@ func (h *vwHeap) down(i int) {
 		i = c + k
 	}
 	h.set(i, e)
+}
+
+// minOfLast returns the position of the smallest of the children from c
+// to the end of the heap: the fewer than four children of the last node.
+func (h *vwHeap) minOfLast(c int) int {
+	m := c
+	for j := c + 1; j < len(h.heap); j++ {
+		if h.heap[j].less(h.heap[m]) {
+			m = j
+		}
+	}
+	return m
 }
 
 // pick returns the smaller of e and f, and i or j with it, without a
@@ -303,12 +309,7 @@ func (h *vwHeap) pop() vwEntry {
 		c := 4*i + 1
 		if c+3 >= n {
 			if c < n {
-				m := c
-				for j := c + 1; j < n; j++ {
-					if h.heap[j].less(h.heap[m]) {
-						m = j
-					}
-				}
+				m := h.minOfLast(c)
 				h.set(i, h.heap[m])
 				i = m
 			}
