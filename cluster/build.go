@@ -1014,7 +1014,8 @@ func (b *builder) releaseScratch() {
 	if !b.large() {
 		return
 	}
-	b.depOf, b.deps, b.edgeStart, b.nbrList, b.memAll, b.g.cellHead = nil, nil, nil, nil, nil, nil
+	// (the dependent cells and the lists went earlier, in clusterLevel)
+	b.edgeStart, b.memAll, b.g.cellHead = nil, nil, nil
 	b.cellSeed, b.ownerCell = nil, nil // coarsen has the seeds (clusterSeeds)
 	clear(b.outs)                      // the chunks' lists: the cluster table is made
 	runtime.GC()
