@@ -1,6 +1,9 @@
 package cluster
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // kdVisitOrder returns, for each item (by rank), its position in the order in
 // which supercluster's k-d tree (kdbush 4, with supercluster's node size)
@@ -14,47 +17,58 @@ import "math"
 // the same ties). Its float sub-range estimate uses math.Log/Exp/Sqrt, which
 // can differ from V8's in the last bit; that can only move which ties a
 // node's halves get, and has not been seen to change a result.
-func kdVisitOrder(xs, ys []int32, nodeSize int) []int32 {
-	n := len(xs)
-	ids := make([]int32, n)
-	coords := make([]int32, 2*n)
-	for i := range n {
-		ids[i] = int32(i)
-		coords[2*i] = xs[i]
-		coords[2*i+1] = ys[i]
-	}
-	kdSort(ids, coords, nodeSize, 0, n-1, 0)
-
-	order := make([]int32, n)
-	next := int32(0)
-	type frame struct{ left, right int }
-	stack := []frame{{0, n - 1}}
-	for len(stack) > 0 {
-		f := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if f.right-f.left <= nodeSize {
-			for i := f.left; i <= f.right; i++ {
-				order[ids[i]] = next
-				next++
-			}
-			continue
+//
+// coords holds the points as x, y pairs, by rank; kdVisitOrder reorders it.
+// The two halves of a node are built in parallel (they are disjoint ranges
+// of the arrays), on up to 4·workers goroutines, with the same result.
+func kdVisitOrder(coords []int32, nodeSize, workers int) []int32 {
+	n := len(coords) / 2
+	t := kdTree{ids: make([]int32, n), coords: coords, order: make([]int32, n), nodeSize: nodeSize}
+	gather(workers, n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t.ids[i] = int32(i)
 		}
-		m := (f.left + f.right) >> 1
-		order[ids[m]] = next
-		next++
-		stack = append(stack, frame{f.left, m - 1}, frame{m + 1, f.right})
+	})
+	spawn := 0
+	for workers > 1 && 1<<spawn < 4*workers {
+		spawn++
 	}
-	return order
+	t.build(0, n-1, 0, 0, spawn)
+	return t.order
 }
 
-func kdSort(ids, coords []int32, nodeSize, left, right, axis int) {
-	if right-left <= nodeSize {
+// kdTree is kdbush's tree under construction: ids and coords are sorted in
+// place, and order gets each item's position in a query's visiting order.
+type kdTree struct {
+	ids, coords, order []int32
+	nodeSize           int
+}
+
+// build sorts the node [left, right] as kdbush does, and numbers its items
+// from o in the order a query visits them: the node's middle item first,
+// then its right half, then its left half (kdbush pushes the left half,
+// then the right one, on its stack). spawn is how many more levels may
+// build their right half on a new goroutine.
+func (t *kdTree) build(left, right, axis int, o int32, spawn int) {
+	if right-left <= t.nodeSize {
+		for i := left; i <= right; i++ {
+			t.order[t.ids[i]] = o + int32(i-left)
+		}
 		return
 	}
 	m := (left + right) >> 1
-	kdSelect(ids, coords, m, left, right, axis)
-	kdSort(ids, coords, nodeSize, left, m-1, 1-axis)
-	kdSort(ids, coords, nodeSize, m+1, right, 1-axis)
+	kdSelect(t.ids, t.coords, m, left, right, axis)
+	t.order[t.ids[m]] = o
+	rightO, leftO := o+1, o+1+int32(right-m)
+	if spawn > 0 && right-left > 1<<15 {
+		var wg sync.WaitGroup
+		wg.Go(func() { t.build(m+1, right, 1-axis, rightO, spawn-1) })
+		t.build(left, m-1, 1-axis, leftO, spawn-1)
+		wg.Wait()
+		return
+	}
+	t.build(m+1, right, 1-axis, rightO, 0)
+	t.build(left, m-1, 1-axis, leftO, 0)
 }
 
 func kdSelect(ids, coords []int32, k, left, right, axis int) {
