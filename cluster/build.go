@@ -92,11 +92,16 @@ type builder struct {
 	// zoom from which they are isolated (isoStart[v-MinZoom] is where the
 	// points of zoom v start), in input order; each batch joins the grid when
 	// the build reaches the zoom below it.
-	isoOrder   []int32
-	isoStart   []int32
-	isoScratch []int32
-	insSorted  []insItem // moved clusters sorted (sortInserts)
-	insMerged  []insItem // both merged
+	isoOrder []int32
+	isoStart []int32
+	// isoKey holds the order key of each point of isoOrder while it is out
+	// of the grid, when minPoints > 2 (renumber changes them); otherwise a
+	// point's key is its index, and isoKey is nil.
+	isoKey        []int32
+	isoScratch    []int32
+	isoKeyScratch []int32
+	insSorted     []insItem // moved clusters sorted (sortInserts)
+	insMerged     []insItem // both merged
 }
 
 // chunkCells is the number of cells in a chunk of rows, the unit of the
@@ -219,16 +224,22 @@ func (b *builder) start(ctx context.Context) error {
 		return err
 	}
 	// The grid starts with the points that are not isolated at maxZoom.
-	// With minPoints > 2, leftovers renumber every item of a zoom, isolated
-	// or not, so every point stays in the grid.
+	// With minPoints > 2, leftovers renumber every item of a zoom, the
+	// isolated points too, so those carry their order keys (isoKey).
 	first := []int32(nil) // nil: every point
-	if o.MinPoints <= 2 && !o.noIsolation {
+	if !o.noIsolation {
 		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, b.workers, &b.sort)
 		if err != nil {
 			return err
 		}
 		b.bucketIsolated(ziso)
 		first = b.isoOrder[b.isoStart[len(b.isoStart)-2]:]
+		if o.MinPoints > 2 {
+			b.isoKey = hugepage.Advise(make([]int32, len(b.isoOrder)))
+			gather(b.workers, len(b.isoKey), func(lo, hi int) {
+				copy(b.isoKey[lo:hi], b.isoOrder[lo:hi])
+			})
+		}
 	}
 	m := n
 	if first != nil {
@@ -1039,7 +1050,7 @@ func (b *builder) large() bool {
 // steps before it (at 10M points: about 300 MB).
 func (b *builder) releaseCoarsen() {
 	b.next = level{}
-	b.groups, b.ins, b.insSorted, b.insMerged, b.idKeys, b.isoScratch = nil, nil, nil, nil, nil, nil
+	b.groups, b.ins, b.insSorted, b.insMerged, b.idKeys, b.isoScratch, b.isoKeyScratch = nil, nil, nil, nil, nil, nil, nil
 	runtime.GC()
 }
 
@@ -1077,15 +1088,24 @@ func (cs clusterSeeds) advance(i int, c int32) int {
 func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	g := &b.g
 	lv := &g.lv
+	ix := b.ix
 	n := lv.len()
 	w := b.workers
 	owner, seedOf, role := b.ownerCell, b.cellSeed, b.role
+	// The isolated points out of the grid are items of zoom z+1 too, each a
+	// seed on its own.
+	var out, outKey []int32
+	if b.isoKey != nil {
+		end := b.isoStart[b.zoom-ix.opts.MinZoom+1]
+		out, outKey = b.isoOrder[:end], b.isoKey[:end]
+	}
+	all := n + len(out)
 	// rankOf[j] is j's position in supercluster's array of zoom z+1; the
 	// k-d tree is built over the points in that order.
 	rankOf := make([]int32, n)
 	var coords []int32
 	if sortKD {
-		coords = make([]int32, 2*n)
+		coords = make([]int32, 2*all)
 	}
 	gather(w, n, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
@@ -1096,6 +1116,14 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 			}
 		}
 	})
+	if coords != nil {
+		gather(w, len(out), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d, p := b.ranks.rank(outKey[i]), out[i]
+				coords[2*d], coords[2*d+1] = ix.x[p], ix.y[p]
+			}
+		})
+	}
 	var kd []int32
 	if sortKD {
 		kd = kdVisitOrder(coords, 64, w)
@@ -1103,7 +1131,12 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	}
 	// first[d]: the keys the item at position d takes (1 and its leftovers
 	// for a seed, none for a member), then, summed, its first key.
-	first := make([]int32, n)
+	first := make([]int32, all)
+	gather(w, len(out), func(lo, hi int) {
+		for _, k := range outKey[lo:hi] {
+			first[b.ranks.rank(k)] = 1
+		}
+	})
 	gather(w, n, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			if c := owner[j]; seedOf[c] == int32(j) {
@@ -1116,6 +1149,11 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 		}
 	})
 	total := exclusiveSums(w, first)
+	gather(w, len(out), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			outKey[i] = first[b.ranks.rank(outKey[i])]
+		}
+	})
 	newKey := make([]int32, n)
 	gather(w, n, func(lo, hi int) {
 		var ms []int32
@@ -1506,6 +1544,18 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 	orig := grow(&b.isoScratch, len(batch))
 	copy(orig, batch)
 	items := batch
+	// order keys: the point's index, or its isoKey (sorted with the batch)
+	itemKeys := items
+	if b.isoKey != nil {
+		itemKeys = b.isoKey[b.isoStart[v]:b.isoStart[v+1]]
+		origKeys := grow(&b.isoKeyScratch, len(batch))
+		copy(origKeys, itemKeys)
+		gather(b.workers, len(batch), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				itemKeys[j] = origKeys[perm[j]]
+			}
+		})
+	}
 	gather(b.workers, len(batch), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			items[j] = orig[perm[j]]
@@ -1515,7 +1565,7 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 	// Merge in parallel: each range of the batch starts after the moved
 	// items that sort before its first point (order keys are distinct).
 	out := grow(&b.insMerged, len(moved)+len(items))
-	before := func(m *insItem, j int) bool { return m.ck < keys[j] || m.ck == keys[j] && m.key < items[j] }
+	before := func(m *insItem, j int) bool { return m.ck < keys[j] || m.ck == keys[j] && m.key < itemKeys[j] }
 	const part = 1 << 14
 	forEach(b.workers, (len(items)+part-1)/part, func(k int) {
 		lo, hi := k*part, min((k+1)*part, len(items))
@@ -1535,7 +1585,7 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 				mi++
 			}
 			p := items[j]
-			out[w] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: p, item: p}
+			out[w] = insItem{ck: keys[j], x: ix.x[p], y: ix.y[p], w: 1, key: itemKeys[j], item: p}
 			w++
 		}
 		copy(out[w:], moved[mi:mEnd])

@@ -34,7 +34,9 @@
 // 3r(z) is untouched at zoom z, whatever clusters form around it, and this
 // holds from some zoom up to MaxZoom. One pass over power-of-two cells finds
 // that zoom for every point before the build, so the sparse high zooms cost
-// little. The index serves such points from one list per zoom.
+// little. The index serves such points from one list per zoom. With
+// MinPoints > 2, where leftovers renumber a zoom's items, the points out of
+// the grid keep their order keys beside the lists and are renumbered too.
 //
 // # Memory
 //

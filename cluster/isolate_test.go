@@ -24,12 +24,14 @@ func TestIsolationChangesNothing(t *testing.T) {
 		{"minzoom 3 extent 256", Options{MinZoom: 3, MaxZoom: 16, Extent: 256}},
 		{"maxzoom 30", Options{MaxZoom: 30, Radius: 10}},
 		{"one zoom", Options{MinZoom: 9, MaxZoom: 9}},
+		{"minpoints 5 r60", Options{MaxZoom: 16, MinPoints: 5, Radius: 60}},
+		{"minpoints 3 z20", Options{MaxZoom: 20, MinPoints: 3, Radius: 30}},
 	}
 	nCities, nSynth := 40000, 30000
 	if testing.Short() {
 		// -short is the race-detector run: smaller sets, same paths.
 		nCities, nSynth = 6000, 4000
-		cases = cases[:2]
+		cases = append(cases[:2], cases[5]) // and one with leftovers
 	}
 	for _, c := range cases {
 		for _, data := range []struct {
