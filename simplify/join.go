@@ -292,11 +292,9 @@ func (w *levelWork) testNeighbours(prev segment, pk int, o segment, ok int, arcE
 	t := w.t
 	g := &w.join
 	pp, p, q := t.ll[prev.i], t.ll[o.i], t.ll[o.j]
-	// Orient(p, pp, q) > its error bound: pp, p and q are distinct and
-	// not collinear (equal points give l == r).
-	l := (pp.X - p.X) * (q.Y - p.Y)
-	r := (pp.Y - p.Y) * (q.X - p.X)
-	if math.Abs(l-r) <= 3.3306690738754716e-16*(math.Abs(l)+math.Abs(r)) {
+	// Orient(p, pp, q) is not 0: pp, p and q are distinct and not
+	// collinear, so neither order conflicts.
+	if !surelyTurns(p, pp, q) {
 		if pk >= 0 && geom.Conflict(pp, p, p, q) {
 			w.mark(prev.i)
 			if o.j > o.i+1 {
