@@ -1239,17 +1239,37 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seeds clusterSeeds, firs
 	// zoom (see isolate.go), each list sorted by coarse cell, then order key.
 	// The owner array is free by now: it gives each cluster seed its index in
 	// the table.
-	moved := b.ins[:0]
-	ri := 0 // the row of seeds.cells[i], which are in grid order
-	for i, c := range seeds.cells {
-		s := seeds.items[i]
-		for g.rowFirst[ri+1] <= c {
-			ri++
+	// The seeds are scanned in parts, in parallel; the order of the list
+	// does not matter, as sortInserts orders it by cell and key.
+	parts := 1
+	if b.workers > 1 && len(seeds.cells) >= 1<<15 {
+		parts = 4 * b.workers
+	}
+	lists := make([][]insItem, parts)
+	lists[0] = b.ins[:0]
+	forEach(b.workers, parts, func(k int) {
+		lo, hi := k*len(seeds.cells)/parts, (k+1)*len(seeds.cells)/parts
+		if lo == hi {
+			return
 		}
-		if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(g.rowVal[ri]>>delta)<<32|uint64(g.cellCol[c]>>delta) {
-			role[s] = roleMoved
-			moved = append(moved, insItem{ck: ck, x: lv.x[s], y: lv.y[s], w: lv.w[s], key: keyOf(s), item: firstCluster + int32(i)})
+		moved := lists[k]
+		// the row of seeds.cells[i], which are in grid order
+		ri := sort.Search(len(g.rowVal), func(r int) bool { return g.rowFirst[r+1] > seeds.cells[lo] })
+		for i := lo; i < hi; i++ {
+			c, s := seeds.cells[i], seeds.items[i]
+			for g.rowFirst[ri+1] <= c {
+				ri++
+			}
+			if ck := coarseKey(lv.x[s], lv.y[s]); ck != uint64(g.rowVal[ri]>>delta)<<32|uint64(g.cellCol[c]>>delta) {
+				role[s] = roleMoved
+				moved = append(moved, insItem{ck: ck, x: lv.x[s], y: lv.y[s], w: lv.w[s], key: keyOf(s), item: firstCluster + int32(i)})
+			}
 		}
+		lists[k] = moved
+	})
+	moved := lists[0]
+	for _, l := range lists[1:] {
+		moved = append(moved, l...)
 	}
 	b.ins = moved[:0]
 	moved = b.sortInserts(moved)
