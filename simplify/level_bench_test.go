@@ -30,8 +30,8 @@ func loadBuilder(b *testing.B) *builder {
 }
 
 // BenchmarkLevels10m times each zoom level of countries-10m alone (one
-// goroutine, its scratch space warm), fastest of b.N, and all 13 levels
-// in a row.
+// goroutine, its scratch space warm), fastest of b.N, z12 to z6 in a row
+// (top), and all 13 levels in a row.
 func BenchmarkLevels10m(b *testing.B) {
 	bl := loadBuilder(b)
 	for z := 0; z <= 12; z++ {
@@ -43,6 +43,21 @@ func BenchmarkLevels10m(b *testing.B) {
 			minTime(b, func() { bl.buildLevel(z, above) })
 		})
 	}
+	// The top levels as Build runs them: in a row on one levelWork, each
+	// reusing the level above (buildLevelOn).
+	b.Run("top", func(b *testing.B) {
+		w := new(levelWork)
+		minTime(b, func() {
+			above := 0.0
+			for z := 12; z >= 6; z-- {
+				lv := bl.buildLevelOn(w, z, above)
+				above = 0
+				if lv.Restored == 0 {
+					above = lv.Tolerance
+				}
+			}
+		})
+	})
 	b.Run("all", func(b *testing.B) {
 		for b.Loop() {
 			above := 0.0
