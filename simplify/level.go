@@ -43,6 +43,8 @@ type levelWork struct {
 	// strikes counts, per shortcut start, the rounds it conflicted in.
 	strikes map[int32]int32
 	join    joinGrid
+	// scans counts the segments joinCheck tested by a scan (see there).
+	scans int
 	// above is the tolerance of the zoom above when that level restored no
 	// vertex and this one restored none to keep rings whole, or 0; then
 	// the kept segments of that level are those of this one, and a
@@ -309,7 +311,7 @@ func (w *levelWork) reset(t *topo, imp []float64) {
 	clear(w.active)
 	clear(w.dropped)
 	clear(w.strikes)
-	w.restored, w.ndropped, w.nseg = 0, 0, 0
+	w.restored, w.ndropped, w.nseg, w.scans = 0, 0, 0, 0
 	w.shorts = w.shorts[:0]
 	w.badList = w.badList[:0]
 }
@@ -709,6 +711,9 @@ func (w *levelWork) staticCheckMode(s segment, cb geom.BBox, all bool) {
 	} else {
 		w.runBuf = t.blocks.SearchInto(cb, w.runBuf[:0])
 	}
+	if !all && w.quiet(s, cb) {
+		return
+	}
 	for _, run := range w.runBuf {
 		rs := t.runs[run]
 		r := w.loRun[run] // the kept segment holding segment k, from r
@@ -779,6 +784,31 @@ func (w *levelWork) staticCheckMode(s segment, cb geom.BBox, all bool) {
 // a point instead of min, max and four comparisons a segment, gained
 // nothing.)
 func (w *levelWork) neighbourConflict(s segment, cb geom.BBox, o segment, oa, ob geom.Point) bool {
+	switch w.neighbourHit(s, cb, o, oa, ob) {
+	case hitCrossing:
+		w.mark(s.i)
+		if o.j > o.i+1 {
+			w.mark(o.i)
+		}
+		return true
+	case hitSwept:
+		w.mark(s.i)
+		return true
+	}
+	return false
+}
+
+// The outcomes of neighbourHit.
+const (
+	hitNone = iota
+	hitCrossing
+	hitSwept
+)
+
+// neighbourHit is the test of neighbourConflict without the marks: whether
+// s and its neighbour o cross or touch (hitCrossing), or o's far end lies
+// in s's swept region while s is not marked yet (hitSwept).
+func (w *levelWork) neighbourHit(s segment, cb geom.BBox, o segment, oa, ob geom.Point) int {
 	t := w.t
 	sa, sb := t.ll[s.i], t.ll[s.j]
 	p, q1, far := sb, sa, ob // o starts at s's end
@@ -786,15 +816,73 @@ func (w *levelWork) neighbourConflict(s segment, cb geom.BBox, o segment, oa, ob
 		p, q1, far = sa, sb, oa // o ends at s's start
 	}
 	if !surelyTurns(p, q1, far) && geom.Conflict(sa, sb, oa, ob) {
-		w.mark(s.i)
-		if o.j > o.i+1 {
-			w.mark(o.i)
-		}
-		return true
+		return hitCrossing
 	}
 	if !w.bad[s.i] && far != sa && far != sb && cb.Contains(far) && w.swept(s, cb, far) {
-		w.mark(s.i)
-		return true
+		return hitSwept
+	}
+	return hitNone
+}
+
+// quiet reports that the check of shortcut s (non-all) would find nothing,
+// given the runs w.runBuf whose boxes overlap cb: neither kept segment
+// beside s in its arc conflicts with it, and no original segment of the
+// runs overlaps cb but those of s's chain and of those two neighbours'
+// chains. Most shortcuts are quiet: at z4 of countries-10m 94 % of the
+// kept segments a check meets are a neighbour of its shortcut. quiet tests
+// the two neighbours first, each once, and scans only the segments outside
+// the three chains, with no kept vertex to follow; when it cannot tell,
+// the full check, in its order, decides (testing a neighbour that the scan
+// would not have reached is then harmless). 89-90 % of the checks at z4
+// and z5 of countries-10m end here; z4 took 21.6-21.7 ms instead of
+// 23.0-23.2, z5 10.1-10.6 instead of 10.8-11.1 (best of 20, one core,
+// alternating). What is left of the scan is mostly the other segments of
+// the shortcut's own run.
+func (w *levelWork) quiet(s segment, cb geom.BBox) bool {
+	t := w.t
+	i, j := s.i, s.j
+	a := t.arcAt[i/64]
+	for t.start[a+1]-1 <= i {
+		a++
+	}
+	// p and n are the kept vertices before i and after j in the arc, or
+	// i and j at its ends.
+	p, n := i, j
+	if i > t.start[a] {
+		p = i - 1
+		for !w.kept[p] {
+			p--
+		}
+		if w.neighbourHit(s, cb, segment{p, i}, t.ll[p], t.ll[i]) != hitNone {
+			return false
+		}
+	}
+	if j < t.start[a+1]-1 {
+		n = w.next[j]
+		if w.neighbourHit(s, cb, segment{j, n}, t.ll[j], t.ll[n]) != hitNone {
+			return false
+		}
+	}
+	for _, run := range w.runBuf {
+		if w.loRun[run] < 0 {
+			continue // an inactive arc
+		}
+		rs := t.runs[run]
+		if w.anyOverlaps(rs[0], min(rs[1], p), cb) || w.anyOverlaps(max(rs[0], n), rs[1], cb) {
+			return false
+		}
+	}
+	return true
+}
+
+// anyOverlaps reports whether one of the segments from vertex from to
+// vertex to-1 (each to the next vertex) overlaps box b.
+func (w *levelWork) anyOverlaps(from, to int32, b geom.BBox) bool {
+	ll := w.t.ll
+	for k := from; k < to; k++ {
+		if geom.SegBBox(ll[k], ll[k+1]).Overlaps(b) {
+			return true
+		}
 	}
 	return false
 }
