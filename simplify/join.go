@@ -2,6 +2,7 @@ package simplify
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/mapcluster/mapcluster/simplify/internal/geom"
@@ -408,8 +409,8 @@ func (g *joinGrid) segCells(a, b geom.Point, fn func(cell uint64)) {
 	}
 }
 
-// sort sorts the entries by key, stably, with a radix sort on 11-bit
-// digits up to the highest key bit. When keys fit in 32 bits, key and
+// sort sorts the entries by key, stably, with a radix sort on digits of
+// up to 12 bits (11 for keys above 32 bits) up to the highest key bit. When keys fit in 32 bits, key and
 // value travel as one word. (16-bit digits, two passes for most levels,
 // took twice as long on countries-10m: 65,536 counters scatter the writes
 // over more pages than the cache and TLB hold.)
@@ -420,7 +421,7 @@ func (g *joinGrid) sort() {
 		top |= k
 	}
 	if g.count == nil {
-		g.count = make([]int, 1<<radixBits)
+		g.count = make([]int, 1<<maxDigit)
 	}
 	g.tmpK = reserve(g.tmpK, max(n, g.room))[:n]
 	if top < 1<<32 {
@@ -428,7 +429,16 @@ func (g *joinGrid) sort() {
 		for x, k := range g.keys {
 			g.keys[x] = k<<32 | uint64(g.vals[x])
 		}
-		sk, dk := radixSort(g.keys, g.tmpK, 32, top<<32, g.count)
+		// As few passes of at most 12 bits as the key needs, split
+		// evenly: z3 of countries-10m has 23-bit keys, which took three
+		// 11-bit passes and take two of 12 bits; z0 and z1 (17 and 20
+		// bits) count on 512 and 1024 buckets. z0-z3 took 6.5-6.9,
+		// 11.1-11.7, 18.1-18.3 and 25.0-26.4 ms instead of 6.9-7.1,
+		// 11.6-13.5, 19.1-20.7 and 25.6-27.7 (best of 20, one core, four
+		// alternating runs).
+		width := uint(bits.Len64(top))
+		passes := max(1, (width+maxDigit-1)/maxDigit)
+		sk, dk := radixSort(g.keys, g.tmpK, 32, top<<32, (width+passes-1)/passes, g.count)
 		for x, k := range sk {
 			sk[x] = k >> 32
 			g.vals[x] = uint32(k)
@@ -440,7 +450,7 @@ func (g *joinGrid) sort() {
 	sk, sv, dk, dv := g.keys, g.vals, g.tmpK, g.tmpV
 	count := g.count
 	for shift := uint(0); shift < 64 && top>>shift != 0; shift += radixBits {
-		digitStarts(count, sk, shift)
+		digitStarts(count[:1<<radixBits], sk, shift)
 		for x, k := range sk {
 			d := (k >> shift) & radixMask
 			dk[count[d]] = k
@@ -455,14 +465,17 @@ func (g *joinGrid) sort() {
 const (
 	radixBits = 11
 	radixMask = 1<<radixBits - 1
+	maxDigit  = 12 // bits of a digit of radixSort at most
 )
 
 // digitStarts sets count[d] to where the keys whose digit at shift is d
-// start in the sorted order of that digit.
+// start in the sorted order of that digit; the digit has as many bits as
+// count has entries (a power of two).
 func digitStarts(count []int, keys []uint64, shift uint) {
 	clear(count)
+	mask := uint64(len(count) - 1)
 	for _, k := range keys {
-		count[(k>>shift)&radixMask]++
+		count[(k>>shift)&mask]++
 	}
 	sum := 0
 	for i, c := range count {
@@ -472,12 +485,15 @@ func digitStarts(count []int, keys []uint64, shift uint) {
 }
 
 // radixSort sorts a by its bits from shift up to the highest bit of top,
-// stably, using b as scratch, and returns the sorted slice and the other.
-func radixSort(a, b []uint64, shift uint, top uint64, count []int) ([]uint64, []uint64) {
-	for ; shift < 64 && top>>shift != 0; shift += radixBits {
+// stably, on digits of digit bits (at most maxDigit), using b as scratch,
+// and returns the sorted slice and the other.
+func radixSort(a, b []uint64, shift uint, top uint64, digit uint, count []int) ([]uint64, []uint64) {
+	count = count[:1<<digit]
+	mask := uint64(1)<<digit - 1
+	for ; shift < 64 && top>>shift != 0; shift += digit {
 		digitStarts(count, a, shift)
 		for _, k := range a {
-			d := (k >> shift) & radixMask
+			d := (k >> shift) & mask
 			b[count[d]] = k
 			count[d]++
 		}
