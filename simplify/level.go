@@ -133,7 +133,7 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 	// 2. Threshold, counting the kept vertices of each arc (its last
 	// vertex aside), and link them.
 	w.shorts = reserve(w.shorts, b.shortcutRoom(tol))
-	if above > 0 && w.prevTol == above {
+	if above > 0 && w.prevTol == above && w.wasActive() {
 		w.thresholdFrom(above, tol)
 	} else {
 		w.threshold(tol)
@@ -218,6 +218,19 @@ func (w *levelWork) thresholdFrom(above, tol float64) {
 	for ; m < len(w.merged); m++ {
 		w.shorts = append(w.shorts, segment{w.merged[m], w.next[w.merged[m]]})
 	}
+}
+
+// wasActive reports whether every arc active here was active in the level
+// w holds (its runs have a kept vertex), as thresholdFrom assumes: rings
+// are only dropped towards the low zooms, so this holds unless the
+// options change between the levels.
+func (w *levelWork) wasActive() bool {
+	for a, act := range w.active {
+		if act && w.loRun[w.t.runStart[a]] < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unkeep removes kept vertex v (not an end) of active arc a: the
