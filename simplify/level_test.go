@@ -1,14 +1,9 @@
 package simplify
 
 import (
-	"compress/gzip"
 	"context"
-	"io"
-	"os"
 	"slices"
 	"testing"
-
-	"github.com/paulmach/orb/geojson"
 )
 
 // TestLevelReuse builds every zoom of countries-50m in a row on one
@@ -16,23 +11,8 @@ import (
 // restored nothing (thresholdFrom, staticCheckChanged), and checks each
 // against the same level built alone on fresh scratch space.
 func TestLevelReuse(t *testing.T) {
-	f, err := os.Open("testdata/countries-50m.geojson.gz")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc, err := geojson.UnmarshalFeatureCollection(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	fc := loadGz(t, "testdata/countries-50m.geojson.gz")
 	for _, opts := range []Options{
 		{MinZoom: 0, MaxZoom: 14},
 		{MinZoom: 0, MaxZoom: 14, Method: DouglasPeucker, ToleranceScale: 0.5, KeepShapes: true},

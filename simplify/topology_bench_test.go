@@ -61,22 +61,29 @@ func BenchmarkTopology10m(b *testing.B) {
 // loadCountries10m reads countries-10m from the shared data folder beside
 // the repository, or skips the benchmark when it is not there.
 func loadCountries10m(b *testing.B) *geojson.FeatureCollection {
-	f, err := os.Open("../../shared/data/countries-10m.geojson.gz")
+	return loadGz(b, "../../shared/data/countries-10m.geojson.gz")
+}
+
+// loadGz reads a gzipped GeoJSON FeatureCollection, or skips the test or
+// benchmark, saying why, when the file is not there.
+func loadGz(tb testing.TB, path string) *geojson.FeatureCollection {
+	tb.Helper()
+	f, err := os.Open(path)
 	if err != nil {
-		b.Skip(err)
+		tb.Skipf("%s is not available (%v): skipping", path, err)
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	raw, err := io.ReadAll(zr)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	fc, err := geojson.UnmarshalFeatureCollection(raw)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return fc
 }
