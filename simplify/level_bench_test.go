@@ -4,25 +4,32 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/paulmach/orb/geojson"
 )
 
 // loadBuilder prepares countries-10m up to the levels: topology, block
 // tree and importance, on one worker.
 func loadBuilder(b *testing.B) *builder {
-	fc := loadCountries10m(b)
-	opts := Options{MinZoom: 0, MaxZoom: 12, Workers: 1}
+	return prepareLevels(b, loadCountries10m(b), Options{MinZoom: 0, MaxZoom: 12, Workers: 1})
+}
+
+// prepareLevels runs the steps before the levels (prepare, topology, block
+// tree, importance) on fc and returns a builder ready to build any level.
+func prepareLevels(tb testing.TB, fc *geojson.FeatureCollection, opts Options) *builder {
+	tb.Helper()
 	if err := opts.normalize(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	feats, err := prepare(context.Background(), fc.Features, &opts)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	t := buildTopology(feats, opts.Workers)
 	t.buildBlockTree()
 	imp, err := computeImportance(context.Background(), t, &opts)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	bl := &builder{opts: &opts, features: fc.Features, t: t, imp: imp}
 	bl.pool.New = func() any { return new(levelWork) }

@@ -1,7 +1,6 @@
 package simplify
 
 import (
-	"context"
 	"slices"
 	"testing"
 )
@@ -17,20 +16,8 @@ func TestLevelReuse(t *testing.T) {
 		{MinZoom: 0, MaxZoom: 14},
 		{MinZoom: 0, MaxZoom: 14, Method: DouglasPeucker, ToleranceScale: 0.5, KeepShapes: true},
 	} {
-		if err := opts.normalize(); err != nil {
-			t.Fatal(err)
-		}
-		feats, err := prepare(context.Background(), fc.Features, &opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		topo := buildTopology(feats, opts.Workers)
-		topo.buildBlockTree()
-		imp, err := computeImportance(context.Background(), topo, &opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := &builder{opts: &opts, features: fc.Features, t: topo, imp: imp}
+		b := prepareLevels(t, fc, opts)
+		opts := *b.opts                             // normalized
 		b.schedule(opts.MaxZoom - opts.MinZoom + 1) // for shortcutRoom
 		w := new(levelWork)
 		above, reused := 0.0, 0
@@ -56,7 +43,7 @@ func TestLevelReuse(t *testing.T) {
 				if w.arcKept[a] != alone.arcKept[a] {
 					t.Fatalf("%v z%d: arc %d: %d kept segments, alone %d", opts.Method, z, a, w.arcKept[a], alone.arcKept[a])
 				}
-				for v := topo.start[a]; v < topo.start[a+1]-1; v++ {
+				for v := b.t.start[a]; v < b.t.start[a+1]-1; v++ {
 					if w.kept[v] && w.next[v] != alone.next[v] {
 						t.Fatalf("%v z%d: vertex %d links to %d, alone to %d", opts.Method, z, v, w.next[v], alone.next[v])
 					}
