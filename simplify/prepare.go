@@ -75,24 +75,30 @@ func prepare(ctx context.Context, features []*geojson.Feature, opts *Options) ([
 			return nil, mapcluster.InvalidField(featureField(i), "feature %s is a %s in a job of %s: polygons and lines cannot be mixed", featureName(i, f), f.Geometry.GeoJSONType(), want)
 		}
 	}
+	// The largest features first, one a task, so that the workers finish
+	// together: on countries-10m one feature takes a quarter of the work,
+	// and chunks of 8 in input order put it with the third largest, which
+	// left one worker idle for a fifth of the step.
+	order := make([]int, len(features))
+	size := make([]int, len(features))
+	for i, f := range features {
+		order[i], size[i] = i, vertexCount(f.Geometry)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return size[b] - size[a] })
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Workers)
-	const chunk = 8
 	var doneF atomic.Int64
-	for start := 0; start < len(features); start += chunk {
-		end := min(start+chunk, len(features))
+	for _, i := range order {
 		g.Go(func() error {
-			for i := start; i < end; i++ {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				f, err := prepareFeature(i, features[i], opts.Strict)
-				if err != nil {
-					return err
-				}
-				out[i] = f
-				opts.Progress.Report("repair", doneF.Add(1), int64(len(features)))
+			if err := ctx.Err(); err != nil {
+				return err
 			}
+			f, err := prepareFeature(i, features[i], opts.Strict)
+			if err != nil {
+				return err
+			}
+			out[i] = f
+			opts.Progress.Report("repair", doneF.Add(1), int64(len(features)))
 			return nil
 		})
 	}
@@ -100,6 +106,31 @@ func prepare(ctx context.Context, features []*geojson.Feature, opts *Options) ([
 		return nil, err
 	}
 	return out, nil
+}
+
+// vertexCount is the number of points of a polygonal or lineal geometry,
+// the measure of its cost in prepare.
+func vertexCount(g orb.Geometry) int {
+	n := 0
+	switch g := g.(type) {
+	case orb.Polygon:
+		for _, r := range g {
+			n += len(r)
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			for _, r := range p {
+				n += len(r)
+			}
+		}
+	case orb.LineString:
+		n = len(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			n += len(l)
+		}
+	}
+	return n
 }
 
 func featureName(i int, f *geojson.Feature) string {
