@@ -1116,14 +1116,18 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 			}
 		}
 	})
-	if coords != nil {
-		gather(w, len(out), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				d, p := b.ranks.rank(outKey[i]), out[i]
+	// The isolated points' keys become their positions until the new keys
+	// replace them below.
+	gather(w, len(out), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d := int32(b.ranks.rank(outKey[i]))
+			outKey[i] = d
+			if coords != nil {
+				p := out[i]
 				coords[2*d], coords[2*d+1] = ix.x[p], ix.y[p]
 			}
-		})
-	}
+		}
+	})
 	var kd []int32
 	if sortKD {
 		kd = kdVisitOrder(coords, 64, w)
@@ -1133,8 +1137,8 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	// for a seed, none for a member), then, summed, its first key.
 	first := make([]int32, all)
 	gather(w, len(out), func(lo, hi int) {
-		for _, k := range outKey[lo:hi] {
-			first[b.ranks.rank(k)] = 1
+		for _, d := range outKey[lo:hi] {
+			first[d] = 1
 		}
 	})
 	gather(w, n, func(lo, hi int) {
@@ -1151,7 +1155,7 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	total := exclusiveSums(w, first)
 	gather(w, len(out), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			outKey[i] = first[b.ranks.rank(outKey[i])]
+			outKey[i] = first[outKey[i]]
 		}
 	})
 	newKey := make([]int32, n)
