@@ -967,8 +967,7 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 		idKeys[i] = uint64(r)
 	}
 	copy(t.byID, radixSortPerm(idKeys, &b.sort, b.workers))
-	ix.zc = append(ix.zc, t)
-	ix.nClusters += m
+	ix.addTable(t)
 	if len(ix.aggs.specs) > 0 {
 		for i := range m {
 			ix.aggs.add(ix, t.kids[t.kidStart[i]:t.kidStart[i+1]])

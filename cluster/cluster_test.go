@@ -286,3 +286,80 @@ func TestBuildRejectsInvalidPoints(t *testing.T) {
 		}
 	}
 }
+
+// A bbox edge that falls between two fixed-point units selects points as
+// supercluster does: its int32 coordinates are compared with the unrounded
+// bound, so a point a fraction of a unit outside the bbox is left out, on
+// either side of the world's centre (truncating the bound toward zero took
+// it in).
+func TestClustersFractionalBounds(t *testing.T) {
+	t.Parallel()
+	deg := func(units float64) float64 { return units / scale * 360 } // fixed-point x units to longitude
+	cases := []struct {
+		name       string
+		unit       float64 // the point's fixed-point x, plus a quarter unit
+		west, east float64 // bbox edges, in fixed-point units
+		want       int
+	}{
+		{"west edge 0.5 unit east of a point (positive x)", 1000.25, 1000.75, 5000, 0},
+		{"west edge 0.5 unit west of it", 1000.25, 999.75, 5000, 1},
+		{"east edge 0.5 unit west of a point (negative x)", -1000.25, -5000, -1000.75, 0},
+		{"east edge 0.5 unit east of it", -1000.25, -5000, -999.75, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pts := &mapcluster.Points{}
+			pts.Append(deg(tc.unit), 0)
+			ix, err := Build(context.Background(), pts, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := len(ix.Clusters([4]float64{deg(tc.west), -1, deg(tc.east), 1}, 20))
+			if got != tc.want {
+				t.Errorf("%d features, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// Tiles on the world's edges keep the features within them: their buffer
+// reaches past the edge, which must not empty the query (it did for x = 0
+// when the level was large enough to walk its grid rows).
+func TestTileAtWorldEdges(t *testing.T) {
+	t.Parallel()
+	pts := syntheticPoints(20000, 3)
+	ix, err := Build(context.Background(), pts, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for z := 1; z <= 8; z++ {
+		n := 1 << z
+		// the points whose position rounds into each tile of the edge columns
+		want := map[[2]int]int{}
+		for _, f := range ix.Clusters([4]float64{-180, -90, 180, 90}, z) {
+			px, py := lngX(f.Lng)*float64(n), latY(f.Lat)*float64(n)
+			for x := int(px) - 1; x <= int(px)+1; x++ {
+				for y := int(py) - 1; y <= int(py)+1; y++ {
+					tx, ty := jsRound(512*(px-float64(x))), jsRound(512*(py-float64(y)))
+					if (x == 0 || x == n-1) && y >= 0 && y < n && tx >= 0 && tx < 512 && ty >= 0 && ty < 512 {
+						want[[2]int{x, y}] += f.Count
+					}
+				}
+			}
+		}
+		for _, x := range []int{0, n - 1} {
+			for y := range n {
+				inside := 0
+				for _, f := range ix.Tile(z, x, y) {
+					if f.X >= 0 && f.X < 512 && f.Y >= 0 && f.Y < 512 {
+						inside += f.Count
+					}
+				}
+				if inside != want[[2]int{x, y}] {
+					t.Fatalf("tile %d/%d/%d: %d points inside, want %d", z, x, y, inside, want[[2]int{x, y}])
+				}
+			}
+		}
+	}
+}

@@ -15,6 +15,27 @@ const (
 // encode converts a Mercator coordinate in [0, 1] to fixed point.
 func encode(c float64) int32 { return int32(float64((c - 0.5)) * scale) }
 
+// Query bounds. supercluster compares its int32 coordinates with the
+// unrounded bound (c - 0.5) * 2^30, so a box selects the points at or above
+// the ceiling of its lower bound and at or below the floor of its upper
+// bound; truncating the bound instead would take in one more unit on one
+// side. Bounds are kept within ±2^30: a tile's buffer reaches past the
+// world's edges, and rangeQuery clamps them to the world.
+func queryLo(c float64) int32 { return boundFixed(math.Ceil(float64(c-0.5) * scale)) }
+
+// queryHi is the upper counterpart of queryLo.
+func queryHi(c float64) int32 { return boundFixed(math.Floor(float64(c-0.5) * scale)) }
+
+func boundFixed(v float64) int32 {
+	switch {
+	case v >= scale:
+		return scale
+	case v > -scale:
+		return int32(v)
+	}
+	return -scale // and NaN
+}
+
 // decode converts fixed point back to a Mercator coordinate in [0, 1].
 func decode(v int32) float64 { return float64(float64(v)*invScale) + 0.5 }
 
