@@ -54,7 +54,11 @@
 // Leaves (limit and offset), ExpansionZoom, and Bounds, the bounding box of a
 // cluster's points, which supercluster has no query for. Clusters carry
 // Aggregates: count, sum, min, max, mean of numeric properties and per-value
-// counts of a string property.
+// counts of a string property. AppendClusters and AppendTile reuse a buffer.
+// A query reads a zoom's level and its lists of isolated points, each sorted
+// by grid cell, through a sample of every 32nd item's cell key (index.go);
+// Clusters and Tile answer as getClusters and getTile, to the pixel and the id
+// (TestQueryConformance), and bench/queries.sh times both.
 //
 // # Known differences from supercluster
 //
