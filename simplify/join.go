@@ -20,8 +20,10 @@ type joinGrid struct {
 	count []int // radix sort buckets
 	sizes []float64
 	big   []int32 // shortcuts whose chain bbox covers too many cells
-	built bool    // the shortcuts of this level are entered
-	plain bool    // vertex numbers are below plainBit (see there)
+	// cellSegs holds the boxes of the shortcuts of one cell (joinCell).
+	cellSegs []geom.BBox
+	built    bool // the shortcuts of this level are entered
+	plain    bool // vertex numbers are below plainBit (see there)
 	// cell size and origin of the current level.
 	cell, x0, y0 float64
 	nx           uint64
@@ -306,14 +308,38 @@ func (w *levelWork) joinCell(shorts []segment, sc, segs []uint32) {
 	if len(sc) < 2 {
 		return
 	}
-	for _, ko := range sc {
-		o := shorts[ko]
-		ob := geom.SegBBox(t.ll[o.i], t.ll[o.j])
-		for _, k := range sc {
-			if cb := g.chain[k]; k != ko && cb.Overlaps(ob) {
-				if s := shorts[k]; s.i != o.j && s.j != o.i {
-					w.testPair(s, cb, o, g.atEnd[ko])
-				}
+	// Two shortcuts, each in both orders: once per pair, when their chain
+	// bboxes overlap (each holds its shortcut's box, so a pair whose
+	// chain bboxes do not overlap has nothing to test either way). Each
+	// shortcut's box is computed once per cell. The cells hold 0.3-0.8
+	// million ordered pairs of shortcuts at z0-z3 of countries-10m, most
+	// of them not overlapping; z0-z3 took 6.1, 11.3, 19.6 and 26.7 ms
+	// this way, 7.1, 12.4, 19.9 and 27.7 testing each ordered pair (best
+	// of 8, one core, alternating). The order of the tests changes, not
+	// the marks (see gridJoin).
+	boxes := g.cellSegs[:0]
+	for _, k := range sc {
+		s := shorts[k]
+		boxes = append(boxes, geom.SegBBox(t.ll[s.i], t.ll[s.j]))
+	}
+	g.cellSegs = boxes
+	for x, kx := range sc {
+		cx := g.chain[kx]
+		for y := x + 1; y < len(sc); y++ {
+			ky := sc[y]
+			cy := g.chain[ky]
+			if !cx.Overlaps(cy) {
+				continue
+			}
+			sx, sy := shorts[kx], shorts[ky]
+			if sx.i == sy.j || sx.j == sy.i {
+				continue // neighbours in their arc: see testNeighbours
+			}
+			if cy.Overlaps(boxes[x]) {
+				w.testPair(sy, cy, sx, g.atEnd[kx])
+			}
+			if cx.Overlaps(boxes[y]) {
+				w.testPair(sx, cx, sy, g.atEnd[ky])
 			}
 		}
 	}
