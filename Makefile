@@ -26,7 +26,9 @@ lint: ## gofmt, go vet and staticcheck (pinned).
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-fuzz: ## Run each parser fuzzer for 30s.
+fuzz: ## Run each fuzzer (the readers, the cluster queries) for 30s.
 	$(GO) test -run='^$$' -fuzz=FuzzCSV -fuzztime=30s ./input/
 	$(GO) test -run='^$$' -fuzz=FuzzGeoJSON -fuzztime=30s ./input/
 	$(GO) test -run='^$$' -fuzz=FuzzNDJSON -fuzztime=30s ./input/
+	$(GO) test -run='^$$' -fuzz=FuzzPolygons -fuzztime=30s ./input/
+	$(GO) test -run='^$$' -fuzz=FuzzQueries -fuzztime=30s ./cluster/
