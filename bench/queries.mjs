@@ -14,6 +14,10 @@
 //
 //   T z/x/y  tx ty count id;...   a tile's features (points' id: input index)
 //   V k z    count id;...          view k's features
+//   C id     expansion-zoom children: count id;...  leaves: id;...
+//                                  every 13th cluster by id of getClusters(world,
+//                                  z), z = 0..16: its expansion zoom, children
+//                                  and all its leaves (as sets)
 //
 // each line's features sorted as strings.
 //
@@ -137,6 +141,15 @@ if (args.dump) {
     const fs = index.getClusters(bbox, z).map((f) => `${f.properties.point_count ?? 1} ${f.id}`);
     out.push(`V ${k} ${z} ${fs.sort().join(';')}`);
   });
+  for (let z = 0; z <= 16; z++) {
+    const cs = index.getClusters([-180, -90, 180, 90], z).filter((f) => f.properties.cluster).sort((a, b) => a.id - b.id);
+    for (let i = 0; i < cs.length; i += 13) {
+      const id = cs[i].id;
+      const kids = index.getChildren(id).map((f) => `${f.properties.point_count ?? 1} ${f.id}`).sort();
+      const leaves = index.getLeaves(id, Infinity).map((f) => `${f.id}`).sort();
+      out.push(`C ${id} ${index.getClusterExpansionZoom(id)} children: ${kids.join(';')} leaves: ${leaves.join(';')}`);
+    }
+  }
   fs.writeFileSync(args.dump, out.join('\n') + '\n');
 }
 if (runs === 0) {

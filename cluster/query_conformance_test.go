@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +20,11 @@ import (
 // 0-17). Each tile must hold the same features at the same pixel positions,
 // with the same point counts and ids (cluster ids, or a point's input
 // index), buffers across the world's edges included; each view the same
-// features by count and id. bench/queries.mjs writes supercluster's answers.
+// features by count and id. Then, for every 13th cluster (by id) of each
+// zoom 0-16, ExpansionZoom, Children and Leaves (all of them) must give
+// getClusterExpansionZoom's zoom and the same sets as getChildren and
+// getLeaves (their order is ours: see the package documentation).
+// bench/queries.mjs writes supercluster's answers.
 func TestQueryConformance(t *testing.T) {
 	dir := harnessDir(t)
 	if testing.Short() {
@@ -54,6 +60,41 @@ func TestQueryConformance(t *testing.T) {
 		}
 		slices.Sort(fs)
 		got = append(got, fmt.Sprintf("V %d %d %s", k, v.z, strings.Join(fs, ";")))
+	}
+	for z := 0; z <= 16; z++ {
+		var cs []Feature
+		for _, f := range ix.Clusters([4]float64{-180, -90, 180, 90}, z) {
+			if f.IsCluster() {
+				cs = append(cs, f)
+			}
+		}
+		slices.SortFunc(cs, func(a, b Feature) int { return cmp.Compare(a.ID, b.ID) })
+		for i := 0; i < len(cs); i += 13 {
+			id := cs[i].ID
+			ez, err := ix.ExpansionZoom(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			children, err := ix.Children(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kids []string
+			for _, f := range children {
+				kids = append(kids, fmt.Sprintf("%d %d", f.Count, f.ID))
+			}
+			leaves, err := ix.Leaves(id, math.MaxInt, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ls []string
+			for _, f := range leaves {
+				ls = append(ls, fmt.Sprint(f.ID))
+			}
+			slices.Sort(kids)
+			slices.Sort(ls)
+			got = append(got, fmt.Sprintf("C %d %d children: %s leaves: %s", id, ez, strings.Join(kids, ";"), strings.Join(ls, ";")))
+		}
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d answers, supercluster gave %d", len(got), len(want))
