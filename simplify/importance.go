@@ -146,6 +146,9 @@ type vwHeap struct {
 	heap       []vwEntry
 	pos        []int32
 	prev, next []int32
+	// lens[k] is the length of the segment from vertex k to the next one
+	// left (next[k]), for the weighting (see visvalingam).
+	lens []float64
 }
 
 // vwEntry is a vertex in the heap with its current (effective) area, as
@@ -335,14 +338,13 @@ func (h *vwHeap) pop() vwEntry {
 	return top
 }
 
-// metric returns the (weighted) triangle area at b.
-func vwMetric(a, b, c geom.Point, w float64) float64 {
+// vwMetric returns the (weighted) triangle area at b, given d1 and d2,
+// the lengths of a-b and b-c (segLen; unused when w is 0).
+func vwMetric(a, b, c geom.Point, d1, d2, w float64) float64 {
 	area := math.Abs((a.X-c.X)*(b.Y-c.Y)-(b.X-c.X)*(a.Y-c.Y)) / 2
 	if w == 0 {
 		return area
 	}
-	d1 := math.Sqrt((a.X-b.X)*(a.X-b.X) + (a.Y-b.Y)*(a.Y-b.Y))
-	d2 := math.Sqrt((c.X-b.X)*(c.X-b.X) + (c.Y-b.Y)*(c.Y-b.Y))
 	cos := 0.0
 	if den := d1 * d2; den > 0 {
 		cos = ((a.X-b.X)*(c.X-b.X) + (a.Y-b.Y)*(c.Y-b.Y)) / den
@@ -357,6 +359,12 @@ func vwMetric(a, b, c geom.Point, w float64) float64 {
 	return area * (1 - cos*w)
 }
 
+// segLen returns the length of segment a-b. Subtraction is exact under
+// negation, so segLen(a, b) == segLen(b, a).
+func segLen(a, b geom.Point) float64 {
+	return math.Sqrt((a.X-b.X)*(a.X-b.X) + (a.Y-b.Y)*(a.Y-b.Y))
+}
+
 // visvalingam writes 0.65·√(effective area) for pts[1:n-1].
 func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
 	n := len(pts)
@@ -367,17 +375,29 @@ func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
 		h.pos = make([]int32, n)
 		h.prev = make([]int32, n)
 		h.next = make([]int32, n)
+		h.lens = make([]float64, n)
 		h.heap = make([]vwEntry, 0, n)
 	}
-	h.pos, h.prev, h.next = h.pos[:n], h.prev[:n], h.next[:n]
+	h.pos, h.prev, h.next, h.lens = h.pos[:n], h.prev[:n], h.next[:n], h.lens[:n]
 	h.heap = h.heap[:0]
 	for k := 0; k < n; k++ {
 		h.prev[k] = int32(k - 1)
 		h.next[k] = int32(k + 1)
 	}
+	// The weighting takes the lengths of the two segments at a vertex.
+	// Each is kept per segment, so that an elimination computes one, of
+	// the segment it makes, where computing both of both neighbours took
+	// four square roots: importance on countries-10m, one worker, took
+	// 50.5 ms instead of 52.4 (best of 8, alternating). The lengths are
+	// the same numbers (a-b and b-a differ only in sign).
+	if w != 0 {
+		for k := 0; k < n-1; k++ {
+			h.lens[k] = segLen(pts[k], pts[k+1])
+		}
+	}
 	for k := 1; k < n-1; k++ {
 		h.pos[k] = int32(len(h.heap))
-		h.heap = append(h.heap, vwEntry{areaKey(vwMetric(pts[k-1], pts[k], pts[k+1], w)), int32(k)})
+		h.heap = append(h.heap, vwEntry{areaKey(vwMetric(pts[k-1], pts[k], pts[k+1], h.lens[k-1], h.lens[k], w)), int32(k)})
 	}
 	for i := (len(h.heap) - 2) / 4; i >= 0; i-- {
 		h.down(i)
@@ -394,11 +414,14 @@ func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
 		p, q := h.prev[k], h.next[k]
 		h.next[p] = q
 		h.prev[q] = p
+		if w != 0 {
+			h.lens[p] = segLen(pts[p], pts[q])
+		}
 		if p > 0 {
-			h.update(p, vwMetric(pts[h.prev[p]], pts[p], pts[q], w))
+			h.update(p, vwMetric(pts[h.prev[p]], pts[p], pts[q], h.lens[h.prev[p]], h.lens[p], w))
 		}
 		if int(q) < n-1 {
-			h.update(q, vwMetric(pts[p], pts[q], pts[h.next[q]], w))
+			h.update(q, vwMetric(pts[p], pts[q], pts[h.next[q]], h.lens[p], h.lens[q], w))
 		}
 	}
 }
