@@ -3,6 +3,7 @@ package simplify
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -44,6 +45,32 @@ func TestAreaKey(t *testing.T) {
 			if (areaKey(a) < areaKey(b)) != (a < b) || (areaKey(a) == areaKey(b)) != (a == b) {
 				t.Errorf("areaKey orders %v and %v as %d and %d", a, b, areaKey(a), areaKey(b))
 			}
+		}
+	}
+}
+
+// TestMedian compares median with the middle element of a sorted copy, on
+// random slices with few or many repeated values.
+func TestMedian(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 2000 {
+		n := 1 + r.IntN(300)
+		vals := 1 + r.IntN(2*n)
+		xs := make([]float64, n)
+		for k := range xs {
+			xs[k] = float64(r.IntN(vals))
+		}
+		switch i % 4 {
+		case 1:
+			slices.Sort(xs)
+		case 2:
+			slices.Sort(xs)
+			slices.Reverse(xs)
+		}
+		want := slices.Clone(xs)
+		slices.Sort(want)
+		if got := median(xs); got != want[n/2] {
+			t.Fatalf("case %d: median %v, want %v", i, got, want[n/2])
 		}
 	}
 }

@@ -202,8 +202,7 @@ func (w *levelWork) enterShortcuts(shorts []segment, room int) {
 			g.sizes = append(g.sizes, max(cb.MaxX-cb.MinX, cb.MaxY-cb.MinY))
 		}
 	}
-	slices.Sort(g.sizes)
-	g.cell = 4 * g.sizes[len(g.sizes)/2]
+	g.cell = 4 * median(g.sizes)
 	if !(g.cell > 1e-7) {
 		g.cell = 1e-7
 	}

@@ -368,6 +368,49 @@ func reserve[T any](s []T, n int) []T {
 	return make([]T, 0, n)
 }
 
+// median returns the element of xs at index len(xs)/2 in sorted order
+// (xs must not be empty and hold no NaN), reordering xs. It selects
+// rather than sorts: Hoare partitions around the median of three, on the
+// side holding that index only. The grid join and the box mask take the
+// median of a sample of box sizes at every level (16,000 at z3 of
+// countries-10m), whose sort by slices.Sort was about 2 % of the levels'
+// time: z0-z3 took 6.11, 10.05, 18.17 and 25.19 ms instead of 6.14,
+// 10.71, 18.24 and 25.59, z12-z6 in a row 14.6 instead of 16.1 (best of
+// 8, one core, alternating, on a busy machine). The median is the same
+// number either way.
+func median(xs []float64) float64 {
+	k := len(xs) / 2
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		a, b, c := xs[lo], xs[lo+(hi-lo)/2], xs[hi]
+		p := max(min(a, b), min(max(a, b), c))
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < p {
+				i++
+			}
+			for xs[j] > p {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		// xs[lo:j+1] ≤ p ≤ xs[i:hi+1], and what lies between equals p.
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
+}
+
 // b2i returns 1 for true and 0 for false, without a branch.
 func b2i(b bool) int {
 	var i int
@@ -677,10 +720,9 @@ func (m *boxMask) build(boxes []geom.BBox) {
 			sizes = append(sizes, max(b.MaxX-b.MinX, b.MaxY-b.MinY))
 		}
 	}
-	slices.Sort(sizes)
 	m.sizes = sizes
 	w, h := ext.MaxX-ext.MinX, ext.MaxY-ext.MinY
-	cell := max(2*sizes[len(sizes)/2], math.Sqrt(w*h/maskMaxCells), 1e-9)
+	cell := max(2*median(sizes), math.Sqrt(w*h/maskMaxCells), 1e-9)
 	m.x0, m.y0, m.inv = ext.MinX, ext.MinY, 1/cell
 	m.nx = min(int(w*m.inv)+1, maskMaxCells)
 	m.ny = min(int(h*m.inv)+1, maskMaxCells/m.nx)
