@@ -13,10 +13,12 @@ import (
 type joinGrid struct {
 	chain []geom.BBox // chain bbox of each shortcut (levelWork.boxes)
 	atEnd []bool      // per shortcut: it ends at its arc's last vertex
-	keys  []uint64    // cell<<1 | 1 for a kept segment, 0 for a shortcut
-	vals  []uint32    // shortcut index, or segment start | arcEndBit
+	// keys holds the entries, each as one word: the key (cell<<1 | 1 for
+	// a kept segment, 0 for a shortcut) in the high 32 bits, the value
+	// (shortcut index, or segment start | arcEndBit | plainBit) in the
+	// low 32 (see entry).
+	keys  []uint64
 	tmpK  []uint64
-	tmpV  []uint32
 	count []int // radix sort buckets
 	sizes []float64
 	big   []int32 // shortcuts whose chain bbox covers too many cells
@@ -27,7 +29,7 @@ type joinGrid struct {
 	// cell size and origin of the current level.
 	cell, x0, y0 float64
 	nx           uint64
-	// room is the capacity planned for keys and vals, and for tmpK, which
+	// room is the capacity planned for keys, and for tmpK, which
 	// sort swaps with keys: sizing tmpK by its need rather than by keys'
 	// capacity, which growslice rounds up, kept the two from outgrowing
 	// each other at every level.
@@ -144,26 +146,25 @@ func (w *levelWork) gridJoin(shorts []segment) {
 				val |= plainBit
 			}
 			g.segCells(t.ll[v], t.ll[j], func(cell uint64) {
-				g.keys = append(g.keys, cell<<1|1)
-				g.vals = append(g.vals, val)
+				g.keys = append(g.keys, entry(cell<<1|1, val))
 			})
 		}
 	}
 	g.sort()
 	// Each run of equal cells holds its shortcuts, then its segments.
-	keys, vals := g.keys, g.vals
+	keys := g.keys
 	for s := 0; s < len(keys); {
-		cell := keys[s] >> 1
+		cell := keys[s] >> 33
 		m := s
-		for m < len(keys) && keys[m] == cell<<1 {
+		for m < len(keys) && keys[m]>>32 == cell<<1 {
 			m++
 		}
 		e := m
-		for e < len(keys) && keys[e] == cell<<1|1 {
+		for e < len(keys) && keys[e]>>32 == cell<<1|1 {
 			e++
 		}
 		if m > s && (e > m || m-s > 1) {
-			w.joinCell(shorts, vals[s:m], vals[m:e])
+			w.joinCell(shorts, keys[s:m], keys[m:e])
 		}
 		s = e
 	}
@@ -210,10 +211,18 @@ func (w *levelWork) enterShortcuts(shorts []segment, room int) {
 	// are checked to lie within ±180, ±90).
 	g.x0, g.y0 = -180-g.cell, -90-g.cell
 	g.nx = uint64(math.Ceil(362/g.cell + 2))
+	// Keys must fit in the 32 bits above an entry's value: every cell
+	// number times two, plus one. Where the cells would be too many
+	// (never on countries-10m or -50m, whose grids have 17-23 bit keys),
+	// they are made larger, which changes what is tested, not the marks.
+	for 2*float64(g.nx)*math.Ceil(182/g.cell+2) > 1<<32 {
+		g.cell *= 2
+		g.x0, g.y0 = -180-g.cell, -90-g.cell
+		g.nx = uint64(math.Ceil(362/g.cell + 2))
+	}
 	g.built = true
 	g.room = room
 	g.keys = reserve(g.keys, room)
-	g.vals = reserve(g.vals, room)
 	for k := range shorts {
 		cb := g.chain[k]
 		x0, y0 := g.cellOf(cb.MinX, cb.MinY)
@@ -224,8 +233,7 @@ func (w *levelWork) enterShortcuts(shorts []segment, room int) {
 		}
 		for y := y0; y <= y1; y++ {
 			for x := x0; x <= x1; x++ {
-				g.keys = append(g.keys, (y*g.nx+x)<<1)
-				g.vals = append(g.vals, uint32(k))
+				g.keys = append(g.keys, entry((y*g.nx+x)<<1, uint32(k)))
 			}
 		}
 	}
@@ -270,9 +278,9 @@ func (w *levelWork) joinCheck(shorts []segment, o segment) {
 	}
 	g.segCells(t.ll[o.i], t.ll[o.j], func(cell uint64) {
 		key := cell << 1
-		x, _ := slices.BinarySearch(g.keys, key)
-		for ; x < len(g.keys) && g.keys[x] == key; x++ {
-			k := int32(g.vals[x])
+		x, _ := slices.BinarySearch(g.keys, entry(key, 0))
+		for ; x < len(g.keys) && g.keys[x]>>32 == key; x++ {
+			k := int32(uint32(g.keys[x]))
 			test(k, g.chain[k])
 		}
 	})
@@ -283,10 +291,11 @@ func (w *levelWork) joinCheck(shorts []segment, o segment) {
 
 // joinCell tests the shortcuts of one cell against its other kept
 // segments: the segments entered in it, and the other shortcuts.
-func (w *levelWork) joinCell(shorts []segment, sc, segs []uint32) {
+func (w *levelWork) joinCell(shorts []segment, sc, segs []uint64) {
 	t := w.t
 	g := &w.join
-	for _, sv := range segs {
+	for _, e := range segs {
+		sv := uint32(e)
 		o := segment{int32(sv &^ arcEndBit), 0}
 		if g.plain && sv&plainBit != 0 {
 			o.i &^= plainBit
@@ -296,7 +305,8 @@ func (w *levelWork) joinCell(shorts []segment, sc, segs []uint32) {
 		}
 		a, b := t.ll[o.i], t.ll[o.j]
 		ob := geom.SegBBox(a, b)
-		for _, k := range sc {
+		for _, e := range sc {
+			k := uint32(e)
 			if cb := g.chain[k]; cb.Overlaps(ob) {
 				if s := shorts[k]; s.i != o.j && s.j != o.i {
 					w.testPair(s, cb, o, sv&arcEndBit != 0)
@@ -317,15 +327,16 @@ func (w *levelWork) joinCell(shorts []segment, sc, segs []uint32) {
 	// of 8, one core, alternating). The order of the tests changes, not
 	// the marks (see gridJoin).
 	boxes := g.cellSegs[:0]
-	for _, k := range sc {
-		s := shorts[k]
+	for _, e := range sc {
+		s := shorts[uint32(e)]
 		boxes = append(boxes, geom.SegBBox(t.ll[s.i], t.ll[s.j]))
 	}
 	g.cellSegs = boxes
-	for x, kx := range sc {
+	for x, ex := range sc {
+		kx := uint32(ex)
 		cx := g.chain[kx]
 		for y := x + 1; y < len(sc); y++ {
-			ky := sc[y]
+			ky := uint32(sc[y])
 			cy := g.chain[ky]
 			if !cx.Overlaps(cy) {
 				continue
@@ -452,64 +463,49 @@ func (g *joinGrid) segCells(a, b geom.Point, fn func(cell uint64)) {
 	}
 }
 
+// entry packs a grid entry: key above, value below. Entries are made
+// packed and sorted as one word, on the key's bits only, and joinCell
+// reads the values from them; before, the grid kept a key and a value
+// array, which sort packed before its passes and unpacked after. Packed
+// from the start, countries-10m z0-z3 took 5.85, 9.56, 15.59 and 23.25
+// ms instead of 5.91, 10.04, 16.40 and 24.34, all 13 levels 104.9 ms
+// instead of 109.1 (BenchmarkLevels10m, -test.benchtime 10x, one core,
+// best of 8 alternating runs; medians 6.13/11.03/17.82/24.86 against
+// 6.46/10.94/18.19/25.52). Timed in one process, alternating the two
+// versions level by level (best of 80), z2 and z3 took 17.46-17.70 and
+// 24.42-25.48 ms instead of 17.65-18.26 and 25.85-26.11.
+func entry(key uint64, val uint32) uint64 {
+	return key<<32 | uint64(val)
+}
+
 // sort sorts the entries by key, stably, with a radix sort on digits of
-// up to 12 bits (11 for keys above 32 bits) up to the highest key bit. When keys fit in 32 bits, key and
-// value travel as one word. (16-bit digits, two passes for most levels,
-// took twice as long on countries-10m: 65,536 counters scatter the writes
-// over more pages than the cache and TLB hold.)
+// up to 12 bits up to the highest key bit. (16-bit digits, two passes for
+// most levels, took twice as long on countries-10m: 65,536 counters
+// scatter the writes over more pages than the cache and TLB hold.)
 func (g *joinGrid) sort() {
 	n := len(g.keys)
 	var top uint64
 	for _, k := range g.keys {
 		top |= k
 	}
+	top &^= 1<<32 - 1
 	if g.count == nil {
 		g.count = make([]int, 1<<maxDigit)
 	}
 	g.tmpK = reserve(g.tmpK, max(n, g.room))[:n]
-	if top < 1<<32 {
-		// Pack: key above, value below, sorted as one word.
-		for x, k := range g.keys {
-			g.keys[x] = k<<32 | uint64(g.vals[x])
-		}
-		// As few passes of at most 12 bits as the key needs, split
-		// evenly: z3 of countries-10m has 23-bit keys, which took three
-		// 11-bit passes and take two of 12 bits; z0 and z1 (17 and 20
-		// bits) count on 512 and 1024 buckets. z0-z3 took 6.5-6.9,
-		// 11.1-11.7, 18.1-18.3 and 25.0-26.4 ms instead of 6.9-7.1,
-		// 11.6-13.5, 19.1-20.7 and 25.6-27.7 (best of 20, one core, four
-		// alternating runs).
-		width := uint(bits.Len64(top))
-		passes := max(1, (width+maxDigit-1)/maxDigit)
-		sk, dk := radixSort(g.keys, g.tmpK, 32, top<<32, (width+passes-1)/passes, g.count)
-		for x, k := range sk {
-			sk[x] = k >> 32
-			g.vals[x] = uint32(k)
-		}
-		g.keys, g.tmpK = sk, dk
-		return
-	}
-	g.tmpV = reserve(g.tmpV, max(n, g.room))[:n]
-	sk, sv, dk, dv := g.keys, g.vals, g.tmpK, g.tmpV
-	count := g.count
-	for shift := uint(0); shift < 64 && top>>shift != 0; shift += radixBits {
-		digitStarts(count[:1<<radixBits], sk, shift)
-		for x, k := range sk {
-			d := (k >> shift) & radixMask
-			dk[count[d]] = k
-			dv[count[d]] = sv[x]
-			count[d]++
-		}
-		sk, sv, dk, dv = dk, dv, sk, sv
-	}
-	g.keys, g.vals, g.tmpK, g.tmpV = sk, sv, dk, dv
+	// As few passes of at most 12 bits as the key needs, split evenly:
+	// z3 of countries-10m has 23-bit keys, which took three 11-bit passes
+	// and take two of 12 bits; z0 and z1 (17 and 20 bits) count on 512
+	// and 1024 buckets. z0-z3 took 6.5-6.9, 11.1-11.7, 18.1-18.3 and
+	// 25.0-26.4 ms instead of 6.9-7.1, 11.6-13.5, 19.1-20.7 and 25.6-27.7
+	// (best of 20, one core, four alternating runs).
+	width := uint(bits.Len64(top >> 32))
+	passes := max(1, (width+maxDigit-1)/maxDigit)
+	g.keys, g.tmpK = radixSort(g.keys, g.tmpK, 32, top, (width+passes-1)/passes, g.count)
 }
 
-const (
-	radixBits = 11
-	radixMask = 1<<radixBits - 1
-	maxDigit  = 12 // bits of a digit of radixSort at most
-)
+// maxDigit is how many bits a digit of radixSort has at most.
+const maxDigit = 12
 
 // digitStarts sets count[d] to where the keys whose digit at shift is d
 // start in the sorted order of that digit; the digit has as many bits as
