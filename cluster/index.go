@@ -340,7 +340,7 @@ func (ix *Index) AppendTile(dst []TileFeature, z, x, y int) []TileFeature {
 	top := queryLo(float64(float64(y)-p) / z2)
 	bottom := queryHi(float64(float64(y+1)+p) / z2)
 	out := dst
-	add := func(tx float64) func(item, x, y int32) {
+	add := func(tx float64) func(item, fx, fy int32) {
 		return func(item, fx, fy int32) {
 			f := ix.feature(item)
 			var px, py float64

@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/mapcluster/mapcluster"
@@ -39,7 +41,7 @@ func queryWorkload(pts *mapcluster.Points) ([]queryTile, []queryView) {
 				zt = append(zt, queryTile{z, x, y})
 			}
 		}
-		sortTiles(zt)
+		slices.SortFunc(zt, func(a, b queryTile) int { return cmp.Or(cmp.Compare(a.x, b.x), cmp.Compare(a.y, b.y)) })
 		tiles = append(tiles, zt...)
 		w, h := 1024/256*360/z2, 768/256*180/z2 // degrees: h is a rough span in latitude
 		for i := 0; i < pts.Len(); i += 997 {
@@ -50,14 +52,6 @@ func queryWorkload(pts *mapcluster.Points) ([]queryTile, []queryView) {
 		}
 	}
 	return tiles, views
-}
-
-func sortTiles(ts []queryTile) {
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && (ts[j].x < ts[j-1].x || ts[j].x == ts[j-1].x && ts[j].y < ts[j-1].y); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
 }
 
 // BenchmarkQueriesWorldCities answers the query workload above on the
