@@ -33,8 +33,8 @@
 // cannot take part (isolate.go): a point with no other input point within
 // 3r(z) is untouched at zoom z, whatever clusters form around it, and this
 // holds from some zoom up to MaxZoom. One pass over power-of-two cells finds
-// that zoom for every point before the build, so the sparse high zooms cost
-// little. The index serves such points from one list per zoom. With
+// that zoom for every point before the build, testing distances to the
+// points of neighbouring cells, so the sparse high zooms cost little. The index serves such points from one list per zoom. With
 // MinPoints > 2, where leftovers renumber a zoom's items, the points out of
 // the grid keep their order keys beside the lists and are renumbered too.
 //

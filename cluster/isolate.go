@@ -21,25 +21,53 @@ import (
 // As r doubles with every zoom out, that holds from some zoom up to maxZoom;
 // isolationZooms finds, for every point, the lowest such zoom.
 //
-// It tests "no other point within 3r(z)" on power-of-two cells of side
-// s(z) > 3r(z) + margin: p passes when its cell holds only p and the eight
-// cells around are empty. The cells of zoom z-1 are 2×2 blocks of those of
-// zoom z, so one sort at maxZoom and a linear merge per zoom give every zoom;
-// and a point that passes at zoom z-1 passed at zoom z (its block at z lies
-// inside its block at z-1), so each point's answer is a run of zooms.
+// It tests "no other point within d(z)", d(z) = 3r(z) + margin, on
+// power-of-two cells of side s(z) ≥ d(z), so every point within d(z) of p
+// lies in p's cell or the eight around it. A cell whose block holds no other
+// point passes at once; otherwise p's distance to each point of the block
+// decides, which lets a point through whose neighbours are near but not
+// within d(z) (on world-cities that keeps a quarter of the build's items out
+// of the grid, against the test by empty blocks alone). Cells remember two
+// points at most: a point sharing its cell with two others, or next to a
+// cell of three or more, fails, which only keeps it in the grid longer. The
+// cells of zoom z-1 are 2×2 blocks of those of zoom z, so one sort at
+// maxZoom and a linear merge per zoom give every zoom; and a point that
+// passes at zoom z-1 passes at zoom z (d shrinks and nothing else changes),
+// so each point's answer is a run of zooms.
 
 // isoTable is the occupied cells of one zoom in row-major order: the cells
-// of row rowVal[i] are [rowStart[i], rowEnd[i]), with their columns, and
-// rep is the cell's only point while that point has passed every zoom so
-// far, else -1. Rows need not be contiguous: each part of the next zoom is
-// written where its rows lie in this one (it is never larger), so no cell is
-// copied twice.
+// of row rowVal[i] are cells[rowStart[i]:rowEnd[i]]. Rows need not be
+// contiguous: each part of the next zoom is written where its rows lie in
+// this one (it is never larger), so no cell is copied twice.
 type isoTable struct {
 	isoRows
-	col []uint32
-	rep []int32
-	zi  []uint8 // the lowest zoom rep has passed so far
+	cells []isoCell
 }
+
+// isoCell is a cell of an isoTable. It holds up to two points by their
+// positions in sort order (a, then b; isoNone for an empty slot), or none
+// and b = isoDense when it holds three or more. za and zb are the lowest
+// zoom each point has passed so far, or isoFailed once it has failed one
+// (it then only stands in others' way), and for an empty slot. One record
+// a cell: a test reads all of it, and coarsening moves it in one piece.
+type isoCell struct {
+	col    uint32
+	a, b   int32
+	za, zb uint8
+}
+
+// candidate reports whether a point of the cell is still passing: empty
+// slots hold isoFailed too, and zooms are below 64.
+func (c *isoCell) candidate() bool { return c.za&c.zb != isoFailed }
+
+// Slots of an isoCell.
+const (
+	isoNone  int32 = -1 // no point in this slot
+	isoDense int32 = -2 // in b: the cell holds three points or more
+	// isoFailed marks a point that failed a zoom; zooms are at most 62, and
+	// isoNever at most 63.
+	isoFailed uint8 = 0xFF
+)
 
 // isoRows is the row directory of an isoTable, or of one part of it.
 type isoRows struct {
@@ -75,7 +103,8 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	}
 	r := zoomRadius(o.Radius, o.Extent, o.MaxZoom)
 	// margin: one unit of centre truncation per zoom, and float rounding.
-	need := 3*r*(1+1e-9) + float64(2*(o.MaxZoom-o.MinZoom+2)) + 16
+	margin := float64(2*(o.MaxZoom-o.MinZoom+2)) + 16
+	need := 3*r*(1+1e-9) + margin
 	k0 := max(0, int(math.Ceil(math.Log2(need))))
 	for k0 < 62 && math.Ldexp(1, k0) < need {
 		k0++
@@ -94,11 +123,8 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	})
 	perm := radixSortPerm(keys, sc, workers)
 	colMask := uint64(1)<<colBits - 1
-
 	var a, b isoTable
-	a.col = hugepage.Advise(make([]uint32, 0, n))
-	a.rep = hugepage.Advise(make([]int32, 0, n))
-	a.zi = hugepage.Advise(make([]uint8, 0, n))
+	a.cells = hugepage.Advise(make([]isoCell, 0, n))
 	for j := 0; j < n; {
 		k := keys[j]
 		e := j + 1
@@ -107,30 +133,39 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		}
 		if row := uint32(k >> colBits); len(a.rowVal) == 0 || a.rowVal[len(a.rowVal)-1] != row {
 			if len(a.rowVal) > 0 {
-				a.rowEnd = append(a.rowEnd, int32(len(a.col)))
+				a.rowEnd = append(a.rowEnd, int32(len(a.cells)))
 			}
 			a.rowVal = append(a.rowVal, row)
-			a.rowStart = append(a.rowStart, int32(len(a.col)))
+			a.rowStart = append(a.rowStart, int32(len(a.cells)))
 		}
-		a.col = append(a.col, uint32(k&colMask))
-		a.zi = append(a.zi, never)
-		if e-j == 1 {
-			a.rep = append(a.rep, perm[j])
-		} else {
-			a.rep = append(a.rep, -1)
+		c := isoCell{col: uint32(k & colMask), a: isoNone, b: isoDense, za: isoFailed, zb: isoFailed}
+		switch e - j {
+		case 1:
+			c.a, c.b, c.za = int32(j), isoNone, never
+		case 2:
+			c.a, c.b, c.za, c.zb = int32(j), int32(j+1), never, never
 		}
+		a.cells = append(a.cells, c)
 		j = e
 	}
 	if n == 0 {
 		return ziso, nil
 	}
-	a.rowEnd = append(a.rowEnd, int32(len(a.col)))
+	a.rowEnd = append(a.rowEnd, int32(len(a.cells)))
+	// The keys' memory now holds the points in sort order, x above y: the
+	// distance tests read the points of neighbouring cells, which are near
+	// each other in this order.
+	xy := keys
+	gather(workers, n, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			xy[j] = uint64(uint32(x[perm[j]]))<<32 | uint64(uint32(y[perm[j]]))
+		}
+	})
 	keys = nil
 
-	b.col = hugepage.Advise(make([]uint32, len(a.col)))
-	b.rep = hugepage.Advise(make([]int32, len(a.col)))
-	b.zi = hugepage.Advise(make([]uint8, len(a.col)))
+	b.cells = hugepage.Advise(make([]isoCell, len(a.cells)))
 	cur, next := &a, &b
+	st := isoState{ziso: ziso, perm: perm, xy: xy, never: never}
 	var parts []isoRows // per chunk of rows, reused
 	for z := o.MaxZoom; z >= o.MinZoom && k0+(o.MaxZoom-z) <= 29; z-- {
 		if err := ctx.Err(); err != nil {
@@ -139,10 +174,11 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		// Chunks of rows that start on an even row, so no pair of rows that
 		// merge is split. Each tests its rows, then merges them into the
 		// next zoom's table where they lie in this one: a chunk reads only
-		// the columns of the rows around it, which nobody writes. Chunks of
-		// about 4096 cells: with 65536, world-cities (135k cells) made two
-		// chunks and then one, and these passes took 17.9 ms on 2 workers
-		// against 23.4 on one; now 13.2 (a temporary phase probe, session 7).
+		// the points of the rows around it, and writes only its own cells.
+		// Chunks of about 4096 cells: with 65536, world-cities (135k cells)
+		// made two chunks and then one, and these passes took 17.9 ms on 2
+		// workers against 23.4 on one; now 13.2 (a temporary phase probe,
+		// session 7).
 		bounds := []int{0}
 		cells := 0
 		for ri, acc := 0, 0; ri < len(cur.rowVal); ri++ {
@@ -160,12 +196,15 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		}
 		passed := make([]int, len(bounds)-1)
 		last := z == o.MinZoom || k0+(o.MaxZoom-z) == 29
+		zst := st
+		d := 3*zoomRadius(o.Radius, o.Extent, z)*(1+1e-9) + margin
+		zst.d2 = d * d
 		forEach(workers, len(passed), func(k int) {
-			passed[k] = cur.test(ziso, uint8(z), never, bounds[k], bounds[k+1])
+			passed[k] = cur.test(&zst, uint8(z), bounds[k], bounds[k+1])
 			if !last {
 				// Merged before the stopping test below, which needs every
 				// chunk's count: at the zoom that stops, this is wasted.
-				cur.coarsen(next, &parts[k], bounds[k], bounds[k+1])
+				cur.coarsen(next, &zst, &parts[k], bounds[k], bounds[k+1])
 			}
 		})
 		total := 0
@@ -185,59 +224,83 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		cur, next = next, cur
 	}
 	for ri := range cur.rowVal {
-		for c := cur.rowStart[ri]; c < cur.rowEnd[ri]; c++ {
-			if p := cur.rep[c]; p >= 0 {
-				ziso[p] = cur.zi[c]
-			}
+		for i := cur.rowStart[ri]; i < cur.rowEnd[ri]; i++ {
+			c := &cur.cells[i]
+			st.fail(c.a, &c.za)
+			st.fail(c.b, &c.zb)
 		}
 	}
 	return ziso, nil
 }
 
-// test clears rep for every cell of rows [rlo, rhi) that has an occupied
-// neighbour, records zoom z for the points that pass, and returns how many
-// passed. It writes only to those rows' cells, and reads the columns of the
-// rows just outside them.
-//
-// Each pair of adjacent rows is merged once, marking the cells of both that
-// touch a cell of the other (a pair at the edge of [rlo, rhi) marks only
-// this side), instead of each cell looking up the row above and the row
-// below: half the look-ups, and a merge's branches are more predictable.
-func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
-	block := func(c int32) {
-		if p := t.rep[c]; p >= 0 {
-			if t.zi[c] != never {
-				ziso[p] = t.zi[c]
-			}
-			t.rep[c] = -1
-		}
+// isoState is what the tests of one zoom share: the points in sort order
+// and the result.
+type isoState struct {
+	ziso  []uint8
+	perm  []int32  // sort position to point
+	xy    []uint64 // in sort order, x above y
+	never uint8
+	d2    float64 // the squared distance within which points fail this zoom
+}
+
+// fail ends the run of zooms of point j (a sort position) whose lowest
+// passed zoom is *zi, recording it unless it passed none. Failed points and
+// empty slots hold isoFailed, which it leaves alone.
+func (s *isoState) fail(j int32, zi *uint8) {
+	if *zi == isoFailed {
+		return
 	}
-	// touching marks the cells of rows ra and rb (adjacent) that have a
-	// cell of the other row in a neighbouring column; markA and markB say
-	// which rows are this call's to mark.
+	if *zi != s.never {
+		s.ziso[s.perm[j]] = *zi
+	}
+	*zi = isoFailed
+}
+
+// near reports whether the points j and q (sort positions) are within d.
+func (s *isoState) near(j, q int32) bool {
+	p, o := s.xy[j], s.xy[q]
+	return sqDist(int32(p>>32), int32(p), int32(o>>32), int32(o)) <= s.d2
+}
+
+// against fails the candidates of cell c that are near a point of cell o
+// (a neighbour), or all of them when o holds three points or more.
+func (s *isoState) against(c, o *isoCell) {
+	if c.za != isoFailed && (o.b == isoDense || s.near(c.a, o.a) || o.b >= 0 && s.near(c.a, o.b)) {
+		s.fail(c.a, &c.za)
+	}
+	if c.zb != isoFailed && (o.b == isoDense || s.near(c.b, o.a) || o.b >= 0 && s.near(c.b, o.b)) {
+		s.fail(c.b, &c.zb)
+	}
+}
+
+// test fails the candidates of rows [rlo, rhi) that have another point
+// within d, records zoom z for those that pass, and returns how many
+// passed. It writes only to those rows' cells, and reads the points of the
+// rows just outside them, which nobody writes during a test.
+//
+// Each pair of adjacent rows is merged once to list the pairs of cells in
+// neighbouring columns (a pair at the edge of [rlo, rhi) is tested from this
+// side only), instead of each cell looking up the row above and the row
+// below; only cells holding a candidate compute distances.
+func (t *isoTable) test(s *isoState, z uint8, rlo, rhi int) int {
+	cells := t.cells
+	// touching tests each pair of cells of rows ra and rb (adjacent) in
+	// neighbouring columns, both ways; markA and markB say which rows are
+	// this call's to test.
 	touching := func(ra, rb int, markA, markB bool) {
-		a, aEnd := t.rowStart[ra], t.rowEnd[ra]
 		b, bEnd := t.rowStart[rb], t.rowEnd[rb]
-		for a < aEnd && b < bEnd {
-			ca, cb := t.col[a], t.col[b]
-			switch {
-			case ca+1 < cb:
-				a++
-			case cb+1 < ca:
+		for a := t.rowStart[ra]; a < t.rowEnd[ra] && b < bEnd; a++ {
+			ca := &cells[a]
+			for b < bEnd && cells[b].col+1 < ca.col {
 				b++
-			default:
-				if markA {
-					block(a)
+			}
+			for q := b; q < bEnd && cells[q].col <= ca.col+1; q++ {
+				cq := &cells[q]
+				if markA && ca.candidate() {
+					s.against(ca, cq)
 				}
-				if markB {
-					block(b)
-				}
-				// Move past the smaller column: the other cell can still
-				// touch the next one of this row.
-				if ca <= cb {
-					a++
-				} else {
-					b++
+				if markB && cq.candidate() {
+					s.against(cq, ca)
 				}
 			}
 		}
@@ -247,10 +310,20 @@ func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
 	}
 	for ri := rlo; ri < rhi; ri++ {
 		lo, hi := t.rowStart[ri], t.rowEnd[ri]
-		for c := lo; c+1 < hi; c++ {
-			if t.col[c]+1 == t.col[c+1] {
-				block(c)
-				block(c + 1)
+		for i := lo; i < hi; i++ {
+			c := &cells[i]
+			if c.b >= 0 && c.candidate() && s.near(c.a, c.b) {
+				s.fail(c.a, &c.za)
+				s.fail(c.b, &c.zb)
+			}
+			if i+1 < hi && c.col+1 == cells[i+1].col {
+				o := &cells[i+1]
+				if c.candidate() {
+					s.against(c, o)
+				}
+				if o.candidate() {
+					s.against(o, c)
+				}
 			}
 		}
 		if ri+1 < len(t.rowVal) && t.rowVal[ri]+1 == t.rowVal[ri+1] {
@@ -259,9 +332,14 @@ func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
 	}
 	passed := 0
 	for ri := rlo; ri < rhi; ri++ {
-		for c := t.rowStart[ri]; c < t.rowEnd[ri]; c++ {
-			if t.rep[c] >= 0 {
-				t.zi[c] = z
+		for i := t.rowStart[ri]; i < t.rowEnd[ri]; i++ {
+			c := &cells[i]
+			if c.za != isoFailed {
+				c.za = z
+				passed++
+			}
+			if c.zb != isoFailed {
+				c.zb = z
 				passed++
 			}
 		}
@@ -271,8 +349,10 @@ func (t *isoTable) test(ziso []uint8, z, never uint8, rlo, rhi int) int {
 
 // coarsen writes the cells of the next zoom (2×2 blocks) made from rows
 // [rlo, rhi) into out, from the position of the first of those cells on, and
-// their row directory into rows. out is as long as t, so they fit.
-func (t *isoTable) coarsen(out *isoTable, rows *isoRows, rlo, rhi int) {
+// their row directory into rows. out is as long as t, so they fit. Cells
+// that merge keep two points in two slots; three or more make a dense cell,
+// whose candidates fail.
+func (t *isoTable) coarsen(out *isoTable, s *isoState, rows *isoRows, rlo, rhi int) {
 	rows.reset()
 	w := t.rowStart[rlo]
 	for ri := rlo; ri < rhi; {
@@ -287,19 +367,31 @@ func (t *isoTable) coarsen(out *isoTable, rows *isoRows, rlo, rhi int) {
 		start := w
 		for a < aEnd || b < bEnd {
 			j := b
-			if b >= bEnd || (a < aEnd && t.col[a] <= t.col[b]) {
+			if b >= bEnd || (a < aEnd && t.cells[a].col <= t.cells[b].col) {
 				j = a
 				a++
 			} else {
 				b++
 			}
-			col := t.col[j] >> 1
-			if w > start && out.col[w-1] == col {
-				out.rep[w-1] = -1 // two cells merge: neither held a passing point
+			in := &t.cells[j]
+			col := in.col >> 1
+			if w == start || out.cells[w-1].col != col {
+				c := *in
+				c.col = col
+				out.cells[w] = c
+				w++
 				continue
 			}
-			out.col[w], out.rep[w], out.zi[w] = col, t.rep[j], t.zi[j]
-			w++
+			c := &out.cells[w-1]
+			if c.b == isoNone && in.b == isoNone {
+				c.b, c.zb = in.a, in.za
+				continue
+			}
+			s.fail(c.a, &c.za)
+			s.fail(c.b, &c.zb)
+			s.fail(in.a, &in.za)
+			s.fail(in.b, &in.zb)
+			c.a, c.b = isoNone, isoDense
 		}
 		rows.add(row, start, w)
 	}

@@ -109,3 +109,68 @@ func TestIsolationZoomsAreSound(t *testing.T) {
 		}
 	}
 }
+
+// TestIsolationZoomsAreTight checks that points are let through by their
+// distances, not by empty blocks of cells: in pairs 7.5r(10) apart, each
+// pair far from the others, every point is untouched from zoom 9 up (3r(9)
+// = 6r(10) < 7.5r(10) < 3r(8)), though at zoom 9 most pairs fall into
+// neighbouring cells. On a random set, where cells fill up, the answer may
+// only be later than the exact one, never earlier.
+func TestIsolationZoomsAreTight(t *testing.T) {
+	t.Parallel()
+	o := DefaultOptions().withDefaults()
+	r10 := zoomRadius(o.Radius, o.Extent, 10)
+	var x, y []int32
+	const side = 40
+	step := float64(1<<31) / (side + 2)
+	for i := range side * side {
+		cx := -float64(1<<30) + step*float64(1+i%side) + step*0.3*math.Sin(float64(i))
+		cy := -float64(1<<30) + step*float64(1+i/side) + step*0.3*math.Cos(float64(i)*1.7)
+		a := float64(i) * 0.618
+		x = append(x, int32(cx), int32(cx+7.5*r10*math.Cos(a)))
+		y = append(y, int32(cy), int32(cy+7.5*r10*math.Sin(a)))
+	}
+	ziso, err := isolationZooms(context.Background(), x, y, o, 2, &sortScratch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, v := range ziso {
+		if v != 9 {
+			t.Fatalf("point %d of a pair 7.5r(10) apart: isolation zoom %d, want 9", p, v)
+		}
+	}
+
+	pts := syntheticPoints(3000, 4)
+	n := pts.Len()
+	x, y = make([]int32, n), make([]int32, n)
+	for i := range n {
+		x[i], y[i] = encode(lngX(pts.Lng[i])), encode(latY(pts.Lat[i]))
+	}
+	ziso, err = isolationZooms(context.Background(), x, y, o, 1, &sortScratch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := 0
+	for p := range n {
+		// the lowest zoom from which no other point lies within 3r
+		want := o.MinZoom
+		for q := range n {
+			if q == p {
+				continue
+			}
+			d := math.Sqrt(sqDist(x[p], y[p], x[q], y[q]))
+			for want <= o.MaxZoom && d <= 3*zoomRadius(o.Radius, o.Extent, want) {
+				want++
+			}
+		}
+		switch got := int(ziso[p]); {
+		case got < want:
+			t.Fatalf("point %d: isolation zoom %d, but another point is within 3r(%d)", p, got, want-1)
+		case got == want:
+			exact++
+		}
+	}
+	if exact < n*9/10 {
+		t.Errorf("only %d of %d points have their exact isolation zoom", exact, n)
+	}
+}
