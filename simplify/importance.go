@@ -56,6 +56,7 @@ func computeImportance(ctx context.Context, t *topo, opts *Options) ([]float64, 
 	if opts.Method == Weighted {
 		w = opts.Weighting
 	}
+	stop := Tolerance(opts.MinZoom, opts.Detail, opts.ToleranceScale)
 	g, ctx := errgroup.WithContext(ctx)
 	var next, done atomic.Int64
 	for range min(opts.Workers, len(chunks)) {
@@ -78,7 +79,7 @@ func computeImportance(ctx context.Context, t *topo, opts *Options) ([]float64, 
 					if opts.Method == DouglasPeucker {
 						douglasPeucker(pts, out)
 					} else {
-						h.visvalingam(pts, out, w)
+						h.visvalingam(pts, out, w, stop)
 					}
 					out[0] = math.Inf(1)
 					out[len(out)-1] = math.Inf(1)
@@ -365,8 +366,16 @@ func segLen(a, b geom.Point) float64 {
 	return math.Sqrt((a.X-b.X)*(a.X-b.X) + (a.Y-b.Y)*(a.Y-b.Y))
 }
 
-// visvalingam writes 0.65·√(effective area) for pts[1:n-1].
-func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
+// visvalingam writes 0.65·√(effective area) for pts[1:n-1], or, from the
+// first vertex whose importance reaches stop on, that vertex's importance
+// for it and all the vertices not yet eliminated.
+//
+// Importance only grows along the elimination, so those vertices are
+// all at least stop, the tolerance of the lowest zoom: they are kept at
+// every zoom, where only the order of removed vertices (restoreBad,
+// ensureMinPoints) and thresholds up to stop (thresholdFrom, schedule)
+// read importance. Their exact values would change nothing.
+func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w, stop float64) {
 	n := len(pts)
 	if n < 3 {
 		return
@@ -411,6 +420,13 @@ func (h *vwHeap) visvalingam(pts []geom.Point, imp []float64, w float64) {
 		}
 		last = a
 		imp[k] = 0.65 * math.Sqrt(a)
+		if imp[k] >= stop {
+			for _, e := range h.heap {
+				imp[e.k] = imp[k]
+			}
+			h.heap = h.heap[:0]
+			return
+		}
 		p, q := h.prev[k], h.next[k]
 		h.next[p] = q
 		h.prev[q] = p
