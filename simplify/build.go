@@ -95,10 +95,7 @@ func Build(ctx context.Context, features []*geojson.Feature, opts Options) (*Res
 					return err
 				}
 				lv := b.buildLevelOn(w, opts.MinZoom+k, above)
-				above = 0
-				if lv.Restored == 0 {
-					above = lv.Tolerance
-				}
+				above = lv.Tolerance
 				res.Levels[k] = lv
 				opts.Progress.Report("simplify", done.Add(1), int64(n))
 			}

@@ -46,11 +46,13 @@ type levelWork struct {
 	join    joinGrid
 	// scans counts the segments joinCheck tested by a scan (see there).
 	scans int
-	// above is the tolerance of the zoom above when that level restored no
-	// vertex and this one restored none to keep rings whole, or 0; then
-	// the kept segments of that level are those of this one, and a
-	// shortcut whose chain has no vertex at least above important was a
-	// shortcut there too (see resolve).
+	// above is the tolerance of the zoom above when this level was
+	// thresholded from it (thresholdFrom) and restored no vertex to keep
+	// rings whole but ones kept there, or 0; then every kept segment here
+	// is a kept segment there or a shortcut whose chain holds a vertex
+	// kept there: one at least above important, or one that level
+	// restored (wasRestored). A shortcut whose chain holds neither was a
+	// shortcut there too (see staticCheckChanged).
 	above    float64
 	newBoxes []geom.BBox
 	newMask  boxMask
@@ -60,15 +62,24 @@ type levelWork struct {
 	boxes   []geom.BBox
 	boxesOK bool
 	// prevShorts and prevBoxes are shorts and boxes of the last level
-	// built on this levelWork, kept when that level restored nothing;
-	// prevTol is its tolerance then, else 0. staticCheckChanged copies
-	// the boxes of the shortcuts that were shortcuts there.
+	// built on this levelWork (its first round's shortcuts, before any
+	// repair), kept when its first round was a static check (boxesOK)
+	// and its repair ended with no conflict left; prevTol is its
+	// tolerance then, else 0. staticCheckChanged copies the boxes of the
+	// shortcuts that were shortcuts there.
 	prevShorts []segment
 	prevBoxes  []geom.BBox
 	prevTol    float64
 	// gone and merged are the vertices thresholdFrom removed and the
-	// kept vertices before them, whose segments became shortcuts.
-	gone, merged []int32
+	// kept vertices before them, whose segments became shortcuts;
+	// wasRestored are those of gone that the level above had restored
+	// (kept below its tolerance), in increasing order.
+	gone, merged, wasRestored []int32
+	// from is the tolerance of the level above when thresholdFrom made
+	// this one from it, else 0; ensuredNew reports that ensureMinPoints
+	// then restored a vertex that was not kept there.
+	from       float64
+	ensuredNew bool
 }
 
 // maxStrikes is how many rounds a chain gets its vertices back one at a
@@ -80,8 +91,9 @@ type segment struct {
 }
 
 // buildLevel filters the topology at one zoom and repairs the result.
-// above is the tolerance of zoom z+1 when that level has been built and
-// restored no vertex (see resolve), or 0.
+// above is the tolerance of zoom z+1 when that level was the last one
+// built on the pooled scratch space, or 0: buildLevelOn then starts from
+// that level (thresholdFrom) when the scratch space still holds it.
 func (b *builder) buildLevel(z int, above float64) Level {
 	w := b.pool.Get().(*levelWork)
 	defer b.pool.Put(w)
@@ -134,7 +146,10 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 	// 2. Threshold, counting the kept vertices of each arc (its last
 	// vertex aside), and link them.
 	w.shorts = reserve(w.shorts, b.shortcutRoom(tol))
-	if above > 0 && w.prevTol == above && w.wasActive() {
+	from := above > 0 && w.prevTol == above && b.fewChanges(above, tol) && w.wasActive()
+	w.from = 0
+	if from {
+		w.from = above
 		w.thresholdFrom(above, tol)
 	} else {
 		w.threshold(tol)
@@ -151,12 +166,12 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 	}
 	// 4. Restore vertices until no shortcut conflicts.
 	w.above = 0
-	if w.restored == 0 {
+	if from && !w.ensuredNew {
 		w.above = above
 	}
 	w.resolve()
 	w.prevTol = 0
-	if w.restored == 0 && w.boxesOK {
+	if len(w.badList) == 0 && w.boxesOK { // not left at the round limit
 		w.prevShorts, w.shorts = w.shorts, w.prevShorts
 		w.prevBoxes, w.boxes = w.boxes, w.prevBoxes
 		w.prevTol = tol
@@ -165,19 +180,29 @@ func (b *builder) buildLevelOn(w *levelWork, z int, above float64) Level {
 }
 
 // thresholdFrom is threshold when w holds the level above, at tolerance
-// above, as it was built (prevTol == above: it restored no vertex): the
-// vertices kept here are those kept there but the ones of importance
-// below tol, and arcs only become inactive. So only those vertices are
-// unlinked, each from its neighbours, and the shortcuts they merge into
-// replace theirs in the list of the level above (prevShorts), which stays
-// as it is for staticCheckChanged. On countries-10m, z11-z6 remove 270 to
-// 2,000 vertices each, where threshold and link read all 477,000 of the
-// active arcs: z12 to z6 in a row took 17.4-18.5 ms instead of
-// 22.9-24.1 (best of 20, one core, alternating).
+// above, as it was built (prevTol == above): the vertices kept here are
+// those kept there but the ones of importance below tol (those above it
+// restored among them), and arcs only become inactive. So only those
+// vertices are unlinked, each from its neighbours, and the shortcuts they
+// merge into replace theirs in the first-round list of the level above
+// (prevShorts), which stays as it is for staticCheckChanged. On
+// countries-10m, z11-z6 remove 270 to 2,000 vertices each, where
+// threshold and link read all 477,000 of the active arcs: z12 to z6 in a
+// row took 17.4-18.5 ms instead of 22.9-24.1 (best of 20, one core,
+// alternating).
+//
+// A vertex the level above restored (after its threshold, to keep a ring
+// whole or to repair a conflict) is kept there below its tolerance: it
+// goes here like any vertex below tol, and the shortcut of that level's
+// first round it split comes back merged. Until that was handled, a level
+// that restored anything ended the reuse: the 4x tiled countries-10m,
+// whose top levels each restore 26-46 vertices, built each of z11-z7 in
+// full, in 25-28 ms; now 9-17 (best of 5, one core).
 func (w *levelWork) thresholdFrom(above, tol float64) {
 	t := w.t
 	w.gone = w.gone[:0]
 	w.merged = w.merged[:0]
+	w.wasRestored = w.wasRestored[:0]
 	for a := range w.active {
 		s, e := t.start[a], t.start[a+1]
 		if !w.active[a] {
@@ -189,9 +214,13 @@ func (w *levelWork) thresholdFrom(above, tol float64) {
 			}
 			continue
 		}
+		kept := w.kept[s+1 : e-1]
 		for v, x := range w.imp[s+1 : e-1] {
-			if x >= above && x < tol {
+			if x < tol && kept[v] {
 				w.unkeep(a, s+1+int32(v))
+				if x < above {
+					w.wasRestored = append(w.wasRestored, s+1+int32(v))
+				}
 			}
 		}
 		w.nseg += int(w.arcKept[a])
@@ -219,6 +248,19 @@ func (w *levelWork) thresholdFrom(above, tol float64) {
 	for ; m < len(w.merged); m++ {
 		w.shorts = append(w.shorts, segment{w.merged[m], w.next[w.merged[m]]})
 	}
+}
+
+// fewChanges reports whether the threshold moving from above to tol
+// removes few vertices, by the sample of importances: fewer than a
+// sixteenth of all, and than a quarter of those removed at tol. Else
+// thresholdFrom, which unlinks them one by one, and staticCheckChanged,
+// for which most shortcuts are new, cost more than building the level
+// alone: in a row from z12 on the 4x tiled countries-10m, z4 made from z5
+// took 125 ms instead of 106, z6 from z7 57-62 instead of 44.
+func (b *builder) fewChanges(above, tol float64) bool {
+	lo, _ := slices.BinarySearch(b.sample, above)
+	hi, _ := slices.BinarySearch(b.sample, tol)
+	return 16*(hi-lo) < len(b.sample) && 4*(hi-lo) < hi
 }
 
 // wasActive reports whether every arc active here was active in the level
@@ -461,6 +503,7 @@ func (w *levelWork) reset(t *topo, imp []float64) {
 	clear(w.dropped)
 	clear(w.strikes)
 	w.restored, w.ndropped, w.nseg, w.scans = 0, 0, 0, 0
+	w.ensuredNew = false
 	w.shorts = w.shorts[:0]
 	w.badList = w.badList[:0]
 }
@@ -493,6 +536,10 @@ func (w *levelWork) ensureMinPoints(p tpath) {
 			break
 		}
 		w.kept[v] = true
+		if w.from > 0 && w.imp[v] < w.from {
+			_, was := slices.BinarySearch(w.wasRestored, v)
+			w.ensuredNew = w.ensuredNew || !was
+		}
 		a := w.arcOf(v)
 		w.arcKept[a]++
 		w.touched[a] = true
@@ -612,15 +659,18 @@ func (w *levelWork) resolve() {
 }
 
 // staticCheckChanged is the first round's static check of every shortcut
-// when the zoom above restored no vertex (w.above > 0), skipping the
-// shortcuts that cannot conflict, with the same result.
+// when this level was thresholded from the zoom above and restored no
+// vertex to keep rings whole but ones kept there (w.above > 0), skipping
+// the shortcuts that cannot conflict, with the same result.
 //
-// The kept vertices here are a subset of those above (thresholds only
-// grow towards low zooms, and neither level restored any), so every kept
-// segment here either was a kept segment above, or is a new shortcut
-// (one whose chain holds a vertex kept above). A shortcut that was a
-// shortcut above conflicted with no kept segment there, since that level
-// restored nothing; here it can conflict only with a new shortcut, which
+// The kept vertices here are a subset of those kept above (thresholds
+// only grow towards low zooms, and a vertex restored here to keep a ring
+// whole was kept there), so every kept segment here either was a kept
+// segment above, or is a new shortcut (one whose chain holds a vertex
+// kept above: one of importance at least w.above, or one that level
+// restored). A shortcut that was a shortcut above, at the end of that
+// level's repair, conflicted with no kept segment there; here it can
+// conflict only with a new shortcut, which
 // it finds through an original segment of that shortcut's chain in its
 // chain bbox, so only when the two chain bboxes overlap. Old shortcuts
 // whose chain bbox overlaps no new shortcut's are therefore skipped: their
@@ -646,13 +696,14 @@ func (w *levelWork) staticCheckChanged(shorts []segment) {
 	if w.prevTol != w.above {
 		prev = nil
 	}
+	r := 0 // the next vertex of wasRestored
 	for k, sh := range shorts {
-		isNew := false
-		for v := sh.i + 1; v < sh.j; v++ {
-			if w.imp[v] >= w.above {
-				isNew = true
-				break
-			}
+		for r < len(w.wasRestored) && w.wasRestored[r] <= sh.i {
+			r++
+		}
+		isNew := r < len(w.wasRestored) && w.wasRestored[r] < sh.j
+		for v := sh.i + 1; v < sh.j && !isNew; v++ {
+			isNew = w.imp[v] >= w.above
 		}
 		w.isNew[k] = isNew
 		if !isNew && prev != nil {
