@@ -16,7 +16,8 @@ func loadBuilder(b *testing.B) *builder {
 }
 
 // prepareLevels runs the steps before the levels (prepare, topology, block
-// tree, importance) on fc and returns a builder ready to build any level.
+// tree, importance, the schedule's sample) on fc and returns a builder
+// ready to build any level.
 func prepareLevels(tb testing.TB, fc *geojson.FeatureCollection, opts Options) *builder {
 	tb.Helper()
 	if err := opts.normalize(); err != nil {
@@ -34,6 +35,10 @@ func prepareLevels(tb testing.TB, fc *geojson.FeatureCollection, opts Options) *
 	}
 	bl := &builder{opts: &opts, features: fc.Features, t: t, imp: imp}
 	bl.pool.New = func() any { return new(levelWork) }
+	// As Build: the sample of importances it takes sizes the shortcut
+	// lists (shortcutRoom) and decides which levels are made from the
+	// level above (fewChanges).
+	bl.schedule(opts.MaxZoom - opts.MinZoom + 1)
 	return bl
 }
 

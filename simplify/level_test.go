@@ -31,8 +31,7 @@ func TestLevelReuse(t *testing.T) {
 	totalAfter := 0
 	for _, c := range cases {
 		b := prepareLevels(t, c.fc, c.opts)
-		opts := *b.opts                             // normalized
-		b.schedule(opts.MaxZoom - opts.MinZoom + 1) // for shortcutRoom
+		opts := *b.opts // normalized
 		w := new(levelWork)
 		above, reused, afterRestored, restoredAbove := 0.0, 0, 0, 0
 		for z := opts.MaxZoom; z >= opts.MinZoom; z-- {
