@@ -75,6 +75,14 @@ type isoRows struct {
 	rowStart, rowEnd []int32
 }
 
+// isoParts is the row directory of one chunk's part of the next table.
+// Workers append to neighbouring chunks' parts at once: the padding keeps
+// their slice headers off one cache line.
+type isoParts struct {
+	isoRows
+	_ [64]byte
+}
+
 func (r *isoRows) reset() {
 	r.rowVal, r.rowStart, r.rowEnd = r.rowVal[:0], r.rowStart[:0], r.rowEnd[:0]
 }
@@ -166,7 +174,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	b.cells = hugepage.Advise(make([]isoCell, len(a.cells)))
 	cur, next := &a, &b
 	st := isoState{ziso: ziso, perm: perm, xy: xy, never: never}
-	var parts []isoRows // per chunk of rows, reused
+	var parts []isoParts // per chunk of rows, reused
 	for z := o.MaxZoom; z >= o.MinZoom && k0+(o.MaxZoom-z) <= 29; z-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -192,7 +200,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		}
 		bounds = append(bounds, len(cur.rowVal))
 		for len(parts) < len(bounds)-1 {
-			parts = append(parts, isoRows{})
+			parts = append(parts, isoParts{})
 		}
 		passed := make([]int, len(bounds)-1)
 		last := z == o.MinZoom || k0+(o.MaxZoom-z) == 29
@@ -204,7 +212,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 			if !last {
 				// Merged before the stopping test below, which needs every
 				// chunk's count: at the zoom that stops, this is wasted.
-				cur.coarsen(next, &zst, &parts[k], bounds[k], bounds[k+1])
+				cur.coarsen(next, &zst, &parts[k].isoRows, bounds[k], bounds[k+1])
 			}
 		})
 		total := 0

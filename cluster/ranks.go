@@ -1,9 +1,6 @@
 package cluster
 
-import (
-	"math/bits"
-	"sync/atomic"
-)
+import "math/bits"
 
 // rankBits is the set of order keys alive at a level, with a rank query:
 // the number of alive keys below a key is the item's index in supercluster's
@@ -34,9 +31,9 @@ func (rb *rankBits) reset(n int) {
 	rb.rebuild()
 }
 
-// clear removes key k. Callers clear keys in parallel, and neighbouring keys
-// share a word, so it is atomic.
-func (rb *rankBits) clear(k int32) { atomic.AndUint64(&rb.words[k>>6], ^(uint64(1) << (uint(k) & 63))) }
+// clear removes key k. It is not safe for concurrent use: neighbouring keys
+// share a word.
+func (rb *rankBits) clear(k int32) { rb.words[k>>6] &^= uint64(1) << (uint(k) & 63) }
 
 func (rb *rankBits) rebuild() {
 	nb := (len(rb.words) + 7) / 8
