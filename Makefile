@@ -1,7 +1,7 @@
 # mapcluster: make help lists the targets.
 GO ?= go
 
-.PHONY: help test test-short bench lint build fuzz
+.PHONY: help test test-short bench lint build fuzz pgo
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ test-short: ## Run the fast tests only (no reference harnesses).
 
 bench: ## Run the benchmarks (see BENCHMARKS.md for the figures).
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+pgo: ## Regenerate cmd/mapcluster/default.pgo, the profile the binary is optimised with.
+	bench/pgo.sh
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
