@@ -43,7 +43,8 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 		ix.zoomBits = 6
 	}
 	ix.iso = make([]levelIndex, opts.MaxZoom-opts.MinZoom+1)
-	b := &builder{ix: ix, workers: opts.Workers, ranks: newRankBits(n)}
+	b := &builder{ix: ix, workers: opts.Workers, ranks: newRankBits(n), tm: newTeam(opts.Workers)}
+	defer b.tm.stop()
 	if err := b.start(ctx); err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func Build(ctx context.Context, pts *mapcluster.Points, opts Options) (*Index, e
 		opts.Progress.Report("cluster", int64(opts.MaxZoom-z+1), total)
 	}
 	ix.setLevel(opts.MinZoom, &b.g)
-	ix.finish()
+	ix.finish(b.tm)
 	return ix, nil
 }
 
@@ -67,6 +68,7 @@ type builder struct {
 	zoom    int // the zoom being computed
 	ix      *Index
 	workers int
+	tm      *team // runs the parallel steps (team.go)
 	ranks   *rankBits
 	g       grid // the current level, in cell order
 	next    level
@@ -224,7 +226,7 @@ func (b *builder) start(ctx context.Context) error {
 	// isolated points too, so those carry their order keys (isoKey).
 	first := []int32(nil) // nil: every point
 	if !o.noIsolation {
-		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, b.workers, &b.sort)
+		ziso, err := isolationZooms(ctx, ix.x, ix.y, o, b.tm, &b.sort)
 		if err != nil {
 			return err
 		}
@@ -232,7 +234,7 @@ func (b *builder) start(ctx context.Context) error {
 		first = b.isoOrder[b.isoStart[len(b.isoStart)-2]:]
 		if o.MinPoints > 2 {
 			b.isoKey = hugepage.Advise(make([]int32, len(b.isoOrder)))
-			gather(b.workers, len(b.isoKey), func(lo, hi int) {
+			b.tm.gather(len(b.isoKey), func(lo, hi int) {
 				copy(b.isoKey[lo:hi], b.isoOrder[lo:hi])
 			})
 		}
@@ -248,17 +250,17 @@ func (b *builder) start(ctx context.Context) error {
 		return first[j]
 	}
 	keys := hugepage.Advise(make([]uint64, m))
-	gather(b.workers, m, func(lo, hi int) {
+	b.tm.gather(m, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := at(i)
 			keys[i] = b.g.cellKeyOf(ix.x[p], ix.y[p])
 		}
 	})
-	perm := radixSortPerm(keys, &b.sort, b.workers)
+	perm := radixSortPerm(keys, &b.sort, b.tm)
 	b.sort = sortScratch{} // sized for every point: later sorts are of batches
 	lv := &b.g.lv
 	lv.resize(m)
-	gather(b.workers, m, func(lo, hi int) {
+	b.tm.gather(m, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			p := at(int(perm[j]))
 			lv.x[j], lv.y[j], lv.w[j], lv.key[j], lv.item[j] = ix.x[p], ix.y[p], 1, p, p
@@ -295,7 +297,7 @@ func (b *builder) bucketIsolated(ziso []uint8) {
 func (b *builder) shiftFor(z int) uint { return uint(max(0, b.zs-z)) }
 
 // parallel runs fn over [0, n) in chunks of about chunk, on at most
-// b.workers goroutines (forEach). Chunks never influence results: every
+// b.workers goroutines (the team). Chunks never influence results: every
 // caller writes only to the slots of its own range. Once a chunk fails or
 // ctx ends, the chunks not yet started are skipped, and the error of the
 // first failed chunk in order is returned.
@@ -305,7 +307,7 @@ func (b *builder) parallel(ctx context.Context, n, chunk int, fn func(lo, hi int
 	}
 	errs := make([]error, (n+chunk-1)/chunk)
 	var failed atomic.Bool
-	forEach(b.workers, len(errs), func(k int) {
+	b.tm.forEach(len(errs), func(k int) {
 		if failed.Load() {
 			return
 		}
@@ -380,7 +382,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 
 	// 1. near pairs of cells, as edges; then independent cell heads, and
 	// the dependent cells with their lists of neighbours.
-	g.buildHeads(b.workers)
+	g.buildHeads(b.tm)
 	bounds := g.rowChunks(chunkCells)
 	nChunks := len(bounds) - 1
 	for len(b.outs) < nChunks {
@@ -470,7 +472,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	cellLo := func(ch int) int32 { return g.rowFirst[bounds[ch]] }
 	edgeStart := grow(&b.edgeStart, nc+1) // counts at c+1, then starts at c
 	flag := cellSeed
-	forEach(b.workers, nChunks, func(ch int) {
+	b.tm.forEach(nChunks, func(ch int) {
 		lo, hi := cellLo(ch), cellLo(ch+1)
 		clear(edgeStart[lo+1 : hi+1])
 		clear(flag[lo:hi])
@@ -492,7 +494,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			edgeStart[int32(e&edgeTarget)+1]++
 		}
 	}
-	ne := int(shiftedStarts(b.workers, nChunks, cellLo, edgeStart))
+	ne := int(shiftedStarts(b.tm, nChunks, cellLo, edgeStart))
 	// Now edgeStart[c+1] is the start of cell c; placing the edges moves
 	// it on to the end of c, which is the start of c+1.
 	nbrList := grow(&b.nbrList, ne)
@@ -504,7 +506,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 			flag[t] = 1
 		}
 	}
-	forEach(b.workers, nChunks, func(ch int) {
+	b.tm.forEach(nChunks, func(ch int) {
 		lo := cellLo(ch)
 		for _, e := range outs[ch].edges {
 			if int32(e&edgeTarget) >= lo {
@@ -550,7 +552,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 		depBase[ch+1] = depBase[ch] + len(outs[ch].dep)
 	}
 	deps := grow(&b.deps, depBase[nChunks])
-	forEach(b.workers, nChunks, func(ch int) {
+	b.tm.forEach(nChunks, func(ch int) {
 		for i, d := range outs[ch].dep {
 			deps[depBase[ch]+i] = d
 			depOf[d.cell] = int32(depBase[ch] + i)
@@ -565,7 +567,7 @@ func (b *builder) clusterLevel(ctx context.Context, z int) error {
 	// what is left. Every decision is the unique greedy one whichever pass
 	// makes it, so the result does not depend on the parts.
 	if parts := min(8*b.workers, len(deps)/32); b.workers > 1 && parts > 1 {
-		forEach(b.workers, parts, func(k int) {
+		b.tm.forEach(parts, func(k int) {
 			lo, hi := k*len(deps)/parts, (k+1)*len(deps)/parts
 			res := resolver{b: b, nbrs: nbrList, deps: deps, r2: r2, cellLo: deps[lo].cell, cellHi: math.MaxInt32}
 			if hi < len(deps) {
@@ -766,7 +768,7 @@ func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 	role, owner := b.role, b.ownerCell
 	cellLo := func(ch int) int32 { return g.rowFirst[bounds[ch]] }
 	start := grow(&b.edgeStart, nc+1) // counts at c+1, then starts at c
-	forEach(b.workers, nChunks, func(ch int) {
+	b.tm.forEach(nChunks, func(ch int) {
 		lo, hi := cellLo(ch), cellLo(ch+1)
 		o := &outs[ch]
 		o.early, o.late = o.early[:0], o.late[:0]
@@ -794,7 +796,7 @@ func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 			start[owner[j]+1]++
 		}
 	}
-	total := shiftedStarts(b.workers, nChunks, cellLo, start)
+	total := shiftedStarts(b.tm, nChunks, cellLo, start)
 	// Now start[c+1] is where cell c's members start; placing them moves it
 	// on to their end, the start of c+1.
 	mem := grow(&b.memAll, int(total))
@@ -808,7 +810,7 @@ func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 			place(j)
 		}
 	}
-	forEach(b.workers, nChunks, func(ch int) {
+	b.tm.forEach(nChunks, func(ch int) {
 		lo, hi := cellLo(ch), cellLo(ch+1)
 		for j := g.cellStart[lo]; j < g.cellStart[hi]; j++ {
 			if c := owner[j]; role[j] == roleDrop && c >= lo && c < hi {
@@ -828,9 +830,9 @@ func (b *builder) groupMembers(bounds []int32, outs []chunkOut) {
 // returns the total. Placing a cell's entries then advances start[c+1]
 // from the start of c to its end, which is the start of c+1. Chunks of
 // cells (cellLo(ch) to cellLo(ch+1)) are summed and scanned in parallel.
-func shiftedStarts(workers, nChunks int, cellLo func(int) int32, start []int32) int32 {
+func shiftedStarts(tm *team, nChunks int, cellLo func(int) int32, start []int32) int32 {
 	base := make([]int32, nChunks+1)
-	forEach(workers, nChunks, func(ch int) {
+	tm.forEach(nChunks, func(ch int) {
 		sum := int32(0)
 		for c := cellLo(ch); c < cellLo(ch+1); c++ {
 			sum += start[c+1]
@@ -840,7 +842,7 @@ func shiftedStarts(workers, nChunks int, cellLo func(int) int32, start []int32) 
 	for ch := range nChunks {
 		base[ch+1] += base[ch]
 	}
-	forEach(workers, nChunks, func(ch int) {
+	tm.forEach(nChunks, func(ch int) {
 		at := base[ch]
 		for c := cellLo(ch); c < cellLo(ch+1); c++ {
 			at, start[c+1] = at+start[c+1], at
@@ -974,7 +976,7 @@ func (b *builder) formClusters(ctx context.Context, z int, bounds []int32, outs 
 	for i, r := range t.rank {
 		idKeys[i] = uint64(r)
 	}
-	copy(t.byID, radixSortPerm(idKeys, &b.sort, b.workers))
+	copy(t.byID, radixSortPerm(idKeys, &b.sort, b.tm))
 	ix.addTable(t)
 	if len(ix.aggs.specs) > 0 {
 		for i := range m {
@@ -1102,7 +1104,6 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	lv := &g.lv
 	ix := b.ix
 	n := lv.len()
-	w := b.workers
 	owner, seedOf, role := b.ownerCell, b.cellSeed, b.role
 	// The isolated points out of the grid are items of zoom z+1 too, each a
 	// seed on its own.
@@ -1119,7 +1120,7 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	if sortKD {
 		coords = make([]int32, 2*all)
 	}
-	gather(w, n, func(lo, hi int) {
+	b.tm.gather(n, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			d := int32(b.ranks.rank(lv.key[j]))
 			rankOf[j] = d
@@ -1130,7 +1131,7 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	})
 	// The isolated points' keys become their positions until the new keys
 	// replace them below.
-	gather(w, len(out), func(lo, hi int) {
+	b.tm.gather(len(out), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d := int32(b.ranks.rank(outKey[i]))
 			outKey[i] = d
@@ -1142,18 +1143,18 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 	})
 	var kd []int32
 	if sortKD {
-		kd = kdVisitOrder(coords, 64, w)
+		kd = kdVisitOrder(coords, 64, b.tm)
 		coords = nil
 	}
 	// first[d]: the keys the item at position d takes (1 and its leftovers
 	// for a seed, none for a member), then, summed, its first key.
 	first := make([]int32, all)
-	gather(w, len(out), func(lo, hi int) {
+	b.tm.gather(len(out), func(lo, hi int) {
 		for _, d := range outKey[lo:hi] {
 			first[d] = 1
 		}
 	})
-	gather(w, n, func(lo, hi int) {
+	b.tm.gather(n, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			if c := owner[j]; seedOf[c] == int32(j) {
 				k := int32(1)
@@ -1164,14 +1165,14 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 			}
 		}
 	})
-	total := exclusiveSums(w, first)
-	gather(w, len(out), func(lo, hi int) {
+	total := exclusiveSums(b.tm, first)
+	b.tm.gather(len(out), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			outKey[i] = first[outKey[i]]
 		}
 	})
 	newKey := make([]int32, n)
-	gather(w, n, func(lo, hi int) {
+	b.tm.gather(n, func(lo, hi int) {
 		var ms []int32
 		for j := lo; j < hi; j++ {
 			c := owner[j]
@@ -1198,14 +1199,14 @@ func (b *builder) renumber(mem, memStart []int32, sortKD bool) []int32 {
 
 // exclusiveSums replaces each element of s by the sum of those before it,
 // in parallel, and returns the sum of all.
-func exclusiveSums(workers int, s []int32) int32 {
+func exclusiveSums(tm *team, s []int32) int32 {
 	parts := 1
-	if workers > 1 && len(s) >= 1<<16 {
-		parts = workers
+	if tm.size() > 1 && len(s) >= 1<<16 {
+		parts = tm.size()
 	}
 	sums := make([]int32, parts+1)
 	bound := func(k int) int { return k * len(s) / parts }
-	forEach(workers, parts, func(k int) {
+	tm.forEach(parts, func(k int) {
 		t := int32(0)
 		for _, v := range s[bound(k):bound(k+1)] {
 			t += v
@@ -1215,7 +1216,7 @@ func exclusiveSums(workers int, s []int32) int32 {
 	for k := range parts {
 		sums[k+1] += sums[k]
 	}
-	forEach(workers, parts, func(k int) {
+	tm.forEach(parts, func(k int) {
 		t := sums[k]
 		part := s[bound(k):bound(k+1)]
 		for i, v := range part {
@@ -1263,7 +1264,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seeds clusterSeeds, firs
 	}
 	lists := make([][]insItem, parts)
 	lists[0] = b.ins[:0]
-	forEach(b.workers, parts, func(k int) {
+	b.tm.forEach(parts, func(k int) {
 		lo, hi := k*len(seeds.cells)/parts, (k+1)*len(seeds.cells)/parts
 		if lo == hi {
 			return
@@ -1342,7 +1343,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seeds clusterSeeds, firs
 		return n
 	}
 	const rowsPerTask = 256
-	forEach(b.workers, (len(rows)+rowsPerTask-1)/rowsPerTask, func(k int) {
+	b.tm.forEach((len(rows)+rowsPerTask-1)/rowsPerTask, func(k int) {
 		for i := k * rowsPerTask; i < min((k+1)*rowsPerTask, len(rows)); i++ {
 			rows[i].count = countRow(rows[i].a) + countRow(rows[i].b) + rows[i].mHi - rows[i].mLo
 		}
@@ -1494,7 +1495,7 @@ func (b *builder) coarsen(role []uint8, newKey []int32, seeds clusterSeeds, firs
 	}
 	g.cellCol, g.cellStart = g.cellCol[:cells], g.cellStart[:cells+1]
 	g.rowVal, g.rowFirst = grow(&g.rowVal, nRows), grow(&g.rowFirst, nRows+1)
-	forEach(b.workers, len(groups), func(gi int) {
+	b.tm.forEach(len(groups), func(gi int) {
 		gr := &groups[gi]
 		copy(g.cellCol[at[gi]:], gr.cellCol)
 		copy(g.cellStart[at[gi]:], gr.cellStart)
@@ -1525,9 +1526,9 @@ func (b *builder) sortInserts(items []insItem) []insItem {
 	for i := range items {
 		keys[i] = items[i].ck
 	}
-	perm := radixSortPerm(keys, &b.sort, b.workers)
+	perm := radixSortPerm(keys, &b.sort, b.tm)
 	out := grow(&b.insSorted, len(items))
-	gather(b.workers, len(items), func(lo, hi int) {
+	b.tm.gather(len(items), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			out[j] = items[perm[j]]
 		}
@@ -1568,13 +1569,13 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 		return moved
 	}
 	keys := grow(&b.idKeys, len(batch))
-	gather(b.workers, len(batch), func(lo, hi int) {
+	b.tm.gather(len(batch), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := batch[i]
 			keys[i] = coarseKey(ix.x[p], ix.y[p])
 		}
 	})
-	perm := radixSortPerm(keys, &b.sort, b.workers) // stable: input order within a cell
+	perm := radixSortPerm(keys, &b.sort, b.tm) // stable: input order within a cell
 	// The batch is sorted in place and becomes the index's list: the
 	// index keeps isoOrder instead of a copy of it.
 	orig := grow(&b.isoScratch, len(batch))
@@ -1586,13 +1587,13 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 		itemKeys = b.isoKey[b.isoStart[v]:b.isoStart[v+1]]
 		origKeys := grow(&b.isoKeyScratch, len(batch))
 		copy(origKeys, itemKeys)
-		gather(b.workers, len(batch), func(lo, hi int) {
+		b.tm.gather(len(batch), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				itemKeys[j] = origKeys[perm[j]]
 			}
 		})
 	}
-	gather(b.workers, len(batch), func(lo, hi int) {
+	b.tm.gather(len(batch), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			items[j] = orig[perm[j]]
 		}
@@ -1603,7 +1604,7 @@ func (b *builder) joinIsolated(moved []insItem, coarseKey func(x, y int32) uint6
 	out := grow(&b.insMerged, len(moved)+len(items))
 	before := func(m *insItem, j int) bool { return m.ck < keys[j] || m.ck == keys[j] && m.key < itemKeys[j] }
 	const part = 1 << 14
-	forEach(b.workers, (len(items)+part-1)/part, func(k int) {
+	b.tm.forEach((len(items)+part-1)/part, func(k int) {
 		lo, hi := k*part, min((k+1)*part, len(items))
 		mi := 0 // the first range also takes the moved items before every point
 		if lo > 0 {

@@ -3,8 +3,6 @@ package cluster
 import (
 	"math"
 	"math/bits"
-	"sync"
-	"sync/atomic"
 
 	"github.com/mapcluster/mapcluster/internal/hugepage"
 )
@@ -135,9 +133,9 @@ func (g *grid) buildCells() {
 }
 
 // buildHeads records every cell's lowest order key.
-func (g *grid) buildHeads(workers int) {
+func (g *grid) buildHeads(tm *team) {
 	head := grow(&g.cellHead, len(g.cellCol))
-	gather(workers, len(head), func(lo, hi int) {
+	tm.gather(len(head), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			head[c] = g.lv.key[g.cellStart[c]]
 		}
@@ -252,7 +250,7 @@ type sortScratch struct {
 // the ranges are fixed by the input size, and each goroutine's share of a
 // bucket follows the previous one's, so the result is the same for any
 // number of workers.
-func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
+func radixSortPerm(keys []uint64, sc *sortScratch, tm *team) []int32 {
 	n := len(keys)
 	perm := grow(&sc.perm, n)
 	for i := range perm {
@@ -267,8 +265,8 @@ func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 	const digit = 11
 	const buckets = 1 << digit
 	parts := 1
-	if workers > 1 && n >= 1<<18 {
-		parts = workers
+	if tm.size() > 1 && n >= 1<<18 {
+		parts = tm.size()
 	}
 	step := (n + parts - 1) / parts
 	if cap(sc.counts) < buckets*parts {
@@ -288,15 +286,9 @@ func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 				fn(0, 0, n)
 				return
 			}
-			var wg sync.WaitGroup
-			for w := range parts {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					fn(w, min(w*step, n), min((w+1)*step, n))
-				}()
-			}
-			wg.Wait()
+			tm.forEach(parts, func(w int) {
+				fn(w, min(w*step, n), min((w+1)*step, n))
+			})
 		}
 		run(func(w, lo, hi int) {
 			c := counts[w*buckets : (w+1)*buckets]
@@ -332,50 +324,6 @@ func radixSortPerm(keys []uint64, sc *sortScratch, workers int) []int32 {
 		copy(perm, psrc)
 	}
 	return perm
-}
-
-// gather runs fn over [0, n) split into one contiguous range per worker. It
-// is for loops whose iterations write disjoint slots, so the split never
-// changes the result.
-func gather(workers, n int, fn func(lo, hi int)) {
-	if workers <= 1 || n < 1<<15 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+step, n))
-	}
-	wg.Wait()
-}
-
-// forEach runs fn(k) for every k in [0, n) on up to workers goroutines,
-// each taking the next k in turn. Callers write only to slots of their own
-// k, so the schedule never changes a result.
-func forEach(workers, n int, fn func(k int)) {
-	if workers <= 1 || n <= 1 {
-		for k := range n {
-			fn(k)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
-				fn(k)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // grow returns *s resliced to n, reallocated when its capacity is short, so

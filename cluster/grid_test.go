@@ -32,7 +32,9 @@ func TestRadixSortPermIsStableForAnyWorkers(t *testing.T) {
 		})
 		for _, w := range []int{1, 2, 3, 8} {
 			keys := slices.Clone(orig)
-			perm := radixSortPerm(keys, &sortScratch{}, w)
+			tm := newTeam(w)
+			perm := radixSortPerm(keys, &sortScratch{}, tm)
+			tm.stop()
 			if !slices.Equal(perm, want) {
 				t.Fatalf("n=%d workers=%d: permutation differs from a stable sort", n, w)
 			}

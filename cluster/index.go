@@ -137,7 +137,7 @@ func (ix *Index) cluster(cn int) (kids []int32, count int32, id int64) {
 }
 
 // finish prepares the levels for queries.
-func (ix *Index) finish() {
+func (ix *Index) finish(tm *team) {
 	lvls := make([]*levelIndex, 0, len(ix.levels)+len(ix.iso))
 	for i := range ix.levels {
 		lvls = append(lvls, &ix.levels[i])
@@ -145,7 +145,7 @@ func (ix *Index) finish() {
 	for i := range ix.iso {
 		lvls = append(lvls, &ix.iso[i])
 	}
-	forEach(ix.opts.Workers, len(lvls), func(k int) { lvls[k].buildSample(ix) })
+	tm.forEach(len(lvls), func(k int) { lvls[k].buildSample(ix) })
 }
 
 // Options returns the options the index was built with, defaults filled in.

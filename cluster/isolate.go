@@ -102,7 +102,7 @@ func isoNever(o Options) uint8 { return uint8(o.MaxZoom + 1) }
 // is not isolated at maxZoom. It stops early, leaving points at the last
 // zoom they passed, once too few points remain isolated to pay for a zoom;
 // that only keeps a point in the grid longer, which never changes results.
-func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, sc *sortScratch) ([]uint8, error) {
+func isolationZooms(ctx context.Context, x, y []int32, o Options, tm *team, sc *sortScratch) ([]uint8, error) {
 	n := len(x)
 	ziso := hugepage.Advise(make([]uint8, n))
 	never := isoNever(o)
@@ -124,12 +124,12 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	// few passes as the rows and columns need.
 	colBits := uint(31 - k0)
 	keys := hugepage.Advise(make([]uint64, n))
-	gather(workers, n, func(lo, hi int) {
+	tm.gather(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			keys[i] = uint64(uint32(y[i]+coordOffset)>>k0)<<colBits | uint64(uint32(x[i]+coordOffset)>>k0)
 		}
 	})
-	perm := radixSortPerm(keys, sc, workers)
+	perm := radixSortPerm(keys, sc, tm)
 	colMask := uint64(1)<<colBits - 1
 	var a, b isoTable
 	a.cells = hugepage.Advise(make([]isoCell, 0, n))
@@ -164,7 +164,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 	// distance tests read the points of neighbouring cells, which are near
 	// each other in this order.
 	xy := keys
-	gather(workers, n, func(lo, hi int) {
+	tm.gather(n, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			xy[j] = uint64(uint32(x[perm[j]]))<<32 | uint64(uint32(y[perm[j]]))
 		}
@@ -207,7 +207,7 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, workers int, s
 		zst := st
 		d := 3*zoomRadius(o.Radius, o.Extent, z)*(1+1e-9) + margin
 		zst.d2 = d * d
-		forEach(workers, len(passed), func(k int) {
+		tm.forEach(len(passed), func(k int) {
 			passed[k] = cur.test(&zst, uint8(z), bounds[k], bounds[k+1])
 			if !last {
 				// Merged before the stopping test below, which needs every

@@ -83,7 +83,7 @@ func TestIsolationZoomsAreSound(t *testing.T) {
 	}
 	for _, o := range []Options{DefaultOptions(), {MaxZoom: 12, Radius: 80, Extent: 512}, {MinZoom: 2, MaxZoom: 24, Radius: 40, Extent: 256}} {
 		o = o.withDefaults()
-		ziso, err := isolationZooms(context.Background(), x, y, o, 1, &sortScratch{})
+		ziso, err := isolationZooms(context.Background(), x, y, o, nil, &sortScratch{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,9 @@ func TestIsolationZoomsAreTight(t *testing.T) {
 		x = append(x, int32(cx), int32(cx+7.5*r10*math.Cos(a)))
 		y = append(y, int32(cy), int32(cy+7.5*r10*math.Sin(a)))
 	}
-	ziso, err := isolationZooms(context.Background(), x, y, o, 2, &sortScratch{})
+	tm := newTeam(2)
+	defer tm.stop()
+	ziso, err := isolationZooms(context.Background(), x, y, o, tm, &sortScratch{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func TestIsolationZoomsAreTight(t *testing.T) {
 	for i := range n {
 		x[i], y[i] = encode(lngX(pts.Lng[i])), encode(latY(pts.Lat[i]))
 	}
-	ziso, err = isolationZooms(context.Background(), x, y, o, 1, &sortScratch{})
+	ziso, err = isolationZooms(context.Background(), x, y, o, nil, &sortScratch{})
 	if err != nil {
 		t.Fatal(err)
 	}

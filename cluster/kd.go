@@ -21,10 +21,11 @@ import (
 // coords holds the points as x, y pairs, by rank; kdVisitOrder reorders it.
 // The two halves of a node are built in parallel (they are disjoint ranges
 // of the arrays), on up to 4·workers goroutines, with the same result.
-func kdVisitOrder(coords []int32, nodeSize, workers int) []int32 {
+func kdVisitOrder(coords []int32, nodeSize int, tm *team) []int32 {
 	n := len(coords) / 2
 	t := kdTree{ids: make([]int32, n), coords: coords, order: make([]int32, n), nodeSize: nodeSize}
-	gather(workers, n, func(lo, hi int) {
+	workers := tm.size()
+	tm.gather(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t.ids[i] = int32(i)
 		}
