@@ -245,8 +245,8 @@ type sortScratch struct {
 // radixSortPerm sorts keys in place (LSD radix, 11-bit digits, stable) and
 // returns the permutation: perm[j] is the original index of the j-th key.
 // Stability keeps equal keys in index order. Digits that are the same for
-// every key are skipped. Large inputs are sorted by up to workers
-// goroutines, each counting and then scattering its own contiguous range;
+// every key are skipped. Inputs of 2^15 keys or more are sorted by the
+// team's workers, each counting and then scattering its own contiguous range;
 // the ranges are fixed by the input size, and each goroutine's share of a
 // bucket follows the previous one's, so the result is the same for any
 // number of workers.
@@ -265,7 +265,7 @@ func radixSortPerm(keys []uint64, sc *sortScratch, tm *team) []int32 {
 	const digit = 11
 	const buckets = 1 << digit
 	parts := 1
-	if tm.size() > 1 && n >= 1<<18 {
+	if tm.size() > 1 && n >= 1<<15 {
 		parts = tm.size()
 	}
 	step := (n + parts - 1) / parts
