@@ -26,8 +26,9 @@ import (
 // lies in p's cell or the eight around it. A cell whose block holds no other
 // point passes at once; otherwise p's distance to each point of the block
 // decides, which lets a point through whose neighbours are near but not
-// within d(z) (on world-cities that keeps a quarter of the build's items out
-// of the grid, against the test by empty blocks alone). Cells remember two
+// within d(z) (on world-cities the points kept in the grid, summed over the
+// zooms, fell from 1.595M to 1.481M against the test by empty blocks alone,
+// and an exact search gives 1.477M; BENCHMARKS.md). Cells remember two
 // points at most: a point sharing its cell with two others, or next to a
 // cell of three or more, fails, which only keeps it in the grid longer. The
 // cells of zoom z-1 are 2×2 blocks of those of zoom z, so one sort at
