@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -11,40 +12,83 @@ import (
 )
 
 // TestRadixSortPermIsStableForAnyWorkers compares the radix sort with a
-// stable comparison sort, on inputs large enough for the parallel passes,
-// with few distinct keys so that stability matters.
+// stable comparison sort on (key, index), for 1, 2, 3 and 8 workers: empty
+// and one-key inputs, sizes on both sides of radixMSDMin and of the 2^15
+// where the team takes over, and key shapes that reach each path of the
+// MSD sort: few distinct keys (stability), every key equal, only high or
+// only low bits varying, isolation-like row<<19|col keys, half the keys
+// equal and the others not, and skewed keys whose top digit puts most of
+// them in one bucket larger than radixBucketMax (another MSD pass), with
+// buckets of every size below it. Each sort reuses a scratch that sorted
+// other keys first, as builds do.
 func TestRadixSortPermIsStableForAnyWorkers(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 1000, 1<<18 + 17} {
-		orig := make([]uint64, n)
-		for i := range orig {
-			orig[i] = uint64(rng.IntN(5000))<<33 | uint64(rng.IntN(3))
-		}
-		want := make([]int32, n)
-		for i := range want {
-			want[i] = int32(i)
-		}
-		slices.SortStableFunc(want, func(a, b int32) int {
-			switch {
-			case orig[a] < orig[b]:
-				return -1
-			case orig[a] > orig[b]:
-				return 1
+	shapes := []struct {
+		name string
+		key  func() uint64
+	}{
+		{"few", func() uint64 { return uint64(rng.IntN(5000))<<33 | uint64(rng.IntN(3)) }},
+		{"equal", func() uint64 { return 0x1234_5678_9abc }},
+		{"high", func() uint64 { return uint64(rng.IntN(1<<20)) << 44 }},
+		{"top", func() uint64 { return uint64(rng.IntN(4)) << 62 }},
+		{"low", func() uint64 { return uint64(rng.IntN(1 << 9)) }},
+		{"iso", func() uint64 { return rng.Uint64N(1<<18)<<19 | rng.Uint64N(1<<18) }},
+		{"full", func() uint64 { return rng.Uint64() }},
+		{"half-equal", func() uint64 {
+			if rng.IntN(2) == 0 {
+				return 1 << 36 // a bucket of its own, of equal keys
 			}
-			return 0
-		})
-		for _, w := range []int{1, 2, 3, 8} {
-			keys := slices.Clone(orig)
-			tm := newTeam(w)
-			perm := radixSortPerm(keys, &sortScratch{}, tm)
-			tm.stop()
-			if !slices.Equal(perm, want) {
-				t.Fatalf("n=%d workers=%d: permutation differs from a stable sort", n, w)
+			return rng.Uint64N(1 << 36)
+		}},
+		{"skewed", func() uint64 {
+			// Half the keys share their top digit, and the rest fall into
+			// buckets of sizes 1, 2, 4, ... .
+			if rng.IntN(2) == 0 {
+				return 1<<40 | rng.Uint64N(1<<29)
 			}
-			for j, i := range perm {
-				if keys[j] != orig[i] {
-					t.Fatalf("n=%d workers=%d: keys[%d] = %d, want %d", n, w, j, keys[j], orig[i])
+			return uint64(bits.Len64(rng.Uint64()|1))<<29 | rng.Uint64N(1<<29)
+		}},
+	}
+	for _, n := range []int{0, 1, 2, 17, 1000, 1<<15 - 1, 1 << 15, radixMSDMin - 1, radixMSDMin, 1<<18 + 17, 1 << 20} {
+		for _, sh := range shapes {
+			if n > 1<<18 && sh.name != "skewed" && sh.name != "half-equal" && sh.name != "iso" && sh.name != "few" {
+				continue // the large sizes are for the MSD sort's recursion
+			}
+			orig := make([]uint64, n)
+			for i := range orig {
+				orig[i] = sh.key()
+			}
+			want := make([]int32, n)
+			for i := range want {
+				want[i] = int32(i)
+			}
+			slices.SortStableFunc(want, func(a, b int32) int {
+				switch {
+				case orig[a] < orig[b]:
+					return -1
+				case orig[a] > orig[b]:
+					return 1
+				}
+				return 0
+			})
+			for _, w := range []int{1, 2, 3, 8} {
+				tm := newTeam(w)
+				var sc sortScratch
+				// The buffers left by another sort must not matter.
+				other := slices.Clone(orig)
+				slices.Reverse(other)
+				radixSortPerm(other, &sc, tm)
+				keys := slices.Clone(orig)
+				perm := radixSortPerm(keys, &sc, tm)
+				tm.stop()
+				if !slices.Equal(perm, want) {
+					t.Fatalf("n=%d %s workers=%d: permutation differs from a stable sort", n, sh.name, w)
+				}
+				for j, i := range perm {
+					if keys[j] != orig[i] {
+						t.Fatalf("n=%d %s workers=%d: keys[%d] = %d, want %d", n, sh.name, w, j, keys[j], orig[i])
+					}
 				}
 			}
 		}
