@@ -487,8 +487,10 @@ func (w *levelWork) keptInRing(p tpath) int {
 }
 
 // reset readies a pooled levelWork for a new level. The per-vertex arrays
-// are rewritten by the threshold pass; bad is left all false by resolve;
-// stamp relies on query, which only grows.
+// are rewritten by the threshold pass; bad is all false but for the
+// vertices of badList, which resolve leaves marked only when it stops at
+// its round limit, and reset clears those; stamp relies on query, which
+// only grows.
 func (w *levelWork) reset(t *topo, imp []float64) {
 	n := len(t.ll)
 	if w.t != t {
@@ -505,6 +507,9 @@ func (w *levelWork) reset(t *topo, imp []float64) {
 	w.restored, w.ndropped, w.nseg, w.scans = 0, 0, 0, 0
 	w.ensuredNew = false
 	w.shorts = w.shorts[:0]
+	for _, i := range w.badList {
+		w.bad[i] = false // else mark would skip them at the next level
+	}
 	w.badList = w.badList[:0]
 }
 

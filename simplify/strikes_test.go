@@ -52,3 +52,29 @@ func TestStrikesFollowTheChain(t *testing.T) {
 		t.Errorf("the chain came back whole after %d rounds, want at most %d", rounds, maxStrikes+1)
 	}
 }
+
+// TestResetClearsMarksLeftAtTheRoundLimit checks that a level which left
+// shortcuts marked (resolve stops at its round limit with badList
+// non-empty) does not hand those marks to the next level built on the same
+// levelWork: mark would skip a vertex still flagged, and its shortcut's
+// conflict would go unrepaired.
+func TestResetClearsMarksLeftAtTheRoundLimit(t *testing.T) {
+	r := orb.Ring{{0, 0}, {4, 0}, {4, 1}, {3, 2}, {4, 3}, {4, 4}, {0, 4}, {0, 0}}
+	fc := geojson.NewFeatureCollection()
+	fc.Append(geojson.NewFeature(orb.Polygon{r}))
+	b := prepareLevels(t, fc, Options{MinZoom: 0, MaxZoom: 0, Workers: 1})
+	w := new(levelWork)
+	w.reset(b.t, b.imp)
+	w.mark(1)
+	w.mark(2) // as resolve leaves them at its round limit
+	w.reset(b.t, b.imp)
+	for i, bad := range w.bad {
+		if bad {
+			t.Errorf("vertex %d is still marked after reset", i)
+		}
+	}
+	w.mark(2)
+	if len(w.badList) != 1 || w.badList[0] != 2 {
+		t.Errorf("after reset, marking vertex 2 gave badList %v, want [2]", w.badList)
+	}
+}
