@@ -176,3 +176,26 @@ func TestIsolationZoomsAreTight(t *testing.T) {
 		t.Errorf("only %d of %d points have their exact isolation zoom", exact, n)
 	}
 }
+
+// BenchmarkIsolationZooms finds the isolation zooms of the 135,233 world
+// cities with the default options, on a team of GOMAXPROCS workers
+// (-test.cpu 1,2), as a build does: the phase alone, sort included, with
+// a new sort scratch each time as a build has.
+func BenchmarkIsolationZooms(b *testing.B) {
+	pts := loadLngLatCSV(b, worldCitiesPath)
+	n := pts.Len()
+	x, y := make([]int32, n), make([]int32, n)
+	for i := range n {
+		x[i], y[i] = encode(lngX(pts.Lng[i])), encode(latY(pts.Lat[i]))
+	}
+	o := DefaultOptions().withDefaults()
+	tm := newTeam(o.Workers)
+	defer tm.stop()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := isolationZooms(context.Background(), x, y, o, tm, &sortScratch{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
