@@ -150,11 +150,32 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, tm *team, sc *
 		cut[k] = j
 	}
 	cut[nParts] = n
+	// Each part counts its rows first, and then writes its row directory
+	// straight into the table's. Before, each part grew its own by append
+	// and they were joined after: on world-cities (2 parts) this step took
+	// 1.9 ms on one worker and as long on two, each part's growing slower
+	// beside the other's; BenchmarkIsolationZooms went 20.6 -> 19.2 ms on
+	// 2 workers and 33.0 -> 32.3 on one (medians of six alternating runs).
+	firstRow := make([]int, nParts+1)
+	tm.forEach(nParts, func(k int) {
+		m := 0
+		for j := cut[k]; j < cut[k+1]; j++ {
+			if j == cut[k] || keys[j]>>colBits != keys[j-1]>>colBits {
+				m++
+			}
+		}
+		firstRow[k+1] = m
+	})
+	for k := range nParts {
+		firstRow[k+1] += firstRow[k]
+	}
 	var a, b isoTable
 	a.cells = hugepage.Advise(make([]isoCell, n))
-	rows := make([]isoRows, nParts)
+	a.rowVal = make([]uint32, firstRow[nParts])
+	a.rowStart = make([]int32, firstRow[nParts])
+	a.rowEnd = make([]int32, firstRow[nParts])
 	tm.forEach(nParts, func(k int) {
-		rs := &rows[k]
+		r := firstRow[k] // next row
 		w := int32(cut[k])
 		for j := cut[k]; j < cut[k+1]; {
 			key := keys[j]
@@ -162,12 +183,12 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, tm *team, sc *
 			for e < n && keys[e] == key {
 				e++
 			}
-			if row := uint32(key >> colBits); len(rs.rowVal) == 0 || rs.rowVal[len(rs.rowVal)-1] != row {
-				if len(rs.rowVal) > 0 {
-					rs.rowEnd = append(rs.rowEnd, w)
+			if row := uint32(key >> colBits); r == firstRow[k] || a.rowVal[r-1] != row {
+				if r > firstRow[k] {
+					a.rowEnd[r-1] = w
 				}
-				rs.rowVal = append(rs.rowVal, row)
-				rs.rowStart = append(rs.rowStart, w)
+				a.rowVal[r], a.rowStart[r] = row, w
+				r++
 			}
 			c := isoCell{col: uint32(key & colMask), a: isoNone, b: isoDense, za: isoFailed, zb: isoFailed}
 			switch e - j {
@@ -180,15 +201,10 @@ func isolationZooms(ctx context.Context, x, y []int32, o Options, tm *team, sc *
 			w++
 			j = e
 		}
-		if len(rs.rowVal) > 0 {
-			rs.rowEnd = append(rs.rowEnd, w)
+		if r > firstRow[k] {
+			a.rowEnd[r-1] = w
 		}
 	})
-	for k := range rows {
-		a.rowVal = append(a.rowVal, rows[k].rowVal...)
-		a.rowStart = append(a.rowStart, rows[k].rowStart...)
-		a.rowEnd = append(a.rowEnd, rows[k].rowEnd...)
-	}
 	// The keys' memory now holds the points in sort order, x above y: the
 	// distance tests read the points of neighbouring cells, which are near
 	// each other in this order.
