@@ -3,9 +3,11 @@ package cluster
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/mapcluster/mapcluster"
+	"github.com/mapcluster/mapcluster/sample"
 )
 
 func TestIsolationChangesNothing(t *testing.T) {
@@ -174,5 +176,129 @@ func TestIsolationZoomsAreTight(t *testing.T) {
 	}
 	if exact < n*9/10 {
 		t.Errorf("only %d of %d points have their exact isolation zoom", exact, n)
+	}
+}
+
+// BenchmarkIsolationZooms finds the isolation zooms of the 135,233 world
+// cities with the default options, on a team of GOMAXPROCS workers
+// (-test.cpu 1,2), as a build does: the phase alone, sort included, with
+// a new sort scratch each time as a build has.
+func BenchmarkIsolationZooms(b *testing.B) {
+	pts := loadLngLatCSV(b, worldCitiesPath)
+	n := pts.Len()
+	x, y := make([]int32, n), make([]int32, n)
+	for i := range n {
+		x[i], y[i] = encode(lngX(pts.Lng[i])), encode(latY(pts.Lat[i]))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	// Not b.Loop: with it, the function runs once, on the GOMAXPROCS the
+	// process started with, whatever -test.cpu says (go1.26).
+	o := DefaultOptions().withDefaults()
+	tm := newTeam(o.Workers)
+	defer tm.stop()
+	for range b.N {
+		if _, err := isolationZooms(context.Background(), x, y, o, tm, &sortScratch{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestIsolationZoomsMatchReference compares isolationZooms with the copy of
+// its earlier version in isolate_ref_test.go, point by point, on real,
+// jittered and synthetic sets (uniform, piles, tight blobs, lattices on the
+// cells' edges), for several options, on 1 and 2 workers.
+func TestIsolationZoomsMatchReference(t *testing.T) {
+	t.Parallel()
+	type set struct {
+		name string
+		x, y []int32
+	}
+	var sets []set
+	project := func(name string, pts *mapcluster.Points) {
+		n := pts.Len()
+		x, y := make([]int32, n), make([]int32, n)
+		for i := range n {
+			x[i], y[i] = encode(lngX(pts.Lng[i])), encode(latY(pts.Lat[i]))
+		}
+		sets = append(sets, set{name, x, y})
+	}
+	nCities, nJitter, nSynth := 135233, 200000, 60000
+	if testing.Short() {
+		nCities, nJitter, nSynth = 20000, 20000, 8000
+	}
+	cities := loadLngLatCSV(t, worldCitiesPath)
+	project("cities", &mapcluster.Points{Lng: cities.Lng[:min(nCities, cities.Len())], Lat: cities.Lat[:min(nCities, cities.Len())]})
+	jit, err := sample.Jittered(context.Background(), nJitter, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	project("jittered", jit)
+	project("synthetic", syntheticPoints(nSynth, 11))
+	project("piles", pilePoints(nSynth/4))
+	rng := rand.New(rand.NewPCG(21, 22))
+	var s set
+	s.name = "uniform"
+	for range nSynth {
+		s.x = append(s.x, int32(rng.Uint32()))
+		s.y = append(s.y, int32(rng.Uint32()))
+	}
+	sets = append(sets, s)
+	s = set{name: "blobs"}
+	for len(s.x) < nSynth {
+		cx, cy := float64(int32(rng.Uint32())), float64(int32(rng.Uint32()))
+		sd := math.Ldexp(1, 8+rng.IntN(14))
+		for range 1 + rng.IntN(200) {
+			s.x = append(s.x, int32(max(math.MinInt32, min(math.MaxInt32, cx+rng.NormFloat64()*sd))))
+			s.y = append(s.y, int32(max(math.MinInt32, min(math.MaxInt32, cy+rng.NormFloat64()*sd))))
+		}
+	}
+	sets = append(sets, s)
+	s = set{name: "lattice"}
+	for i := range nSynth / 2 {
+		// points a power of two apart, off by one now and then, so that
+		// neighbours sit on either side of cell edges at many zooms
+		step := int32(1) << (10 + i%9)
+		base := int32(rng.Uint32()) &^ (step - 1)
+		s.x = append(s.x, base+int32(i%3)-1, base+step-int32(i%2))
+		s.y = append(s.y, base/3*2, base/3*2+step*int32(i%3-1))
+	}
+	sets = append(sets, s)
+
+	opts := []Options{
+		DefaultOptions(),
+		{MaxZoom: 20, Radius: 60},
+		{MinZoom: 3, MaxZoom: 16, Extent: 256},
+		{MaxZoom: 30, Radius: 10},
+		{MinZoom: 9, MaxZoom: 9},
+		{MinZoom: 2, MaxZoom: 24, Radius: 40, Extent: 256},
+		{MaxZoom: 8, Radius: 120},
+	}
+	for _, w := range []int{1, 2} {
+		tm := newTeam(w)
+		defer tm.stop()
+		for _, s := range sets {
+			for _, o := range opts {
+				o = o.withDefaults()
+				want, err := refIsolationZooms(context.Background(), s.x, s.y, o, tm, &sortScratch{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := isolationZooms(context.Background(), s.x, s.y, o, tm, &sortScratch{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				isolated := 0
+				for p := range want {
+					if got[p] != want[p] {
+						t.Fatalf("%s, %d workers, options %+v: point %d has isolation zoom %d, want %d", s.name, w, o, p, got[p], want[p])
+					}
+					if int(want[p]) <= o.MaxZoom {
+						isolated++
+					}
+				}
+				t.Logf("%s, %d workers, zooms %d-%d r%v: %d of %d points isolated", s.name, w, o.MinZoom, o.MaxZoom, o.Radius, isolated, len(want))
+			}
+		}
 	}
 }
