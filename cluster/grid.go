@@ -372,28 +372,12 @@ func radixLSD(keys []uint64, perm []int32, sc *sortScratch, tm *team) {
 		}
 		// The first pass writes the permutation's indices rather than
 		// reading an identity permutation written before.
-		first := fresh
+		from := psrc
+		if fresh {
+			from = nil
+		}
 		run(func(w, lo, hi int) {
-			c := counts[w*buckets : (w+1)*buckets]
-			if first {
-				for i := lo; i < hi; i++ {
-					k := src[i]
-					d := (k >> shift) & (buckets - 1)
-					at := c[d]
-					c[d] = at + 1
-					dst[at] = k
-					pdst[at] = int32(i)
-				}
-				return
-			}
-			for i := lo; i < hi; i++ {
-				k := src[i]
-				d := (k >> shift) & (buckets - 1)
-				at := c[d]
-				c[d] = at + 1
-				dst[at] = k
-				pdst[at] = psrc[i]
-			}
+			scatter(counts[w*buckets:(w+1)*buckets], src, dst, from, pdst, shift, buckets-1, lo, hi)
 		})
 		fresh = false
 		src, dst = dst, src
@@ -408,6 +392,32 @@ func radixLSD(keys []uint64, perm []int32, sc *sortScratch, tm *team) {
 	case swapped:
 		copy(keys, src)
 		copy(perm, psrc)
+	}
+}
+
+// scatter moves keys [lo, hi) of src to dst by the digit (k>>shift)&mask,
+// each to the next slot of its digit in c, and their permutation entries
+// with them: psrc[i], or i itself when psrc is nil (the first pass, which
+// so needs no identity permutation written before it).
+func scatter(c []int, src, dst []uint64, psrc, pdst []int32, shift uint, mask uint64, lo, hi int) {
+	if psrc == nil {
+		for i := lo; i < hi; i++ {
+			k := src[i]
+			d := (k >> shift) & mask
+			at := c[d]
+			c[d] = at + 1
+			dst[at] = k
+			pdst[at] = int32(i)
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		k := src[i]
+		d := (k >> shift) & mask
+		at := c[d]
+		c[d] = at + 1
+		dst[at] = k
+		pdst[at] = psrc[i]
 	}
 }
 
@@ -517,27 +527,12 @@ func (s *radixSort) msd(lo, hi, in int, fresh bool) {
 		}
 	}
 	starts[buckets] = hi
+	from := psrc
+	if fresh {
+		from = nil
+	}
 	run(func(w, a, b int) {
-		c := counts[w*buckets : (w+1)*buckets]
-		if fresh {
-			for i := a; i < b; i++ {
-				k := src[i]
-				d := (k >> shift) & mask
-				at := c[d]
-				c[d] = at + 1
-				dst[at] = k
-				pdst[at] = int32(i)
-			}
-			return
-		}
-		for i := a; i < b; i++ {
-			k := src[i]
-			d := (k >> shift) & mask
-			at := c[d]
-			c[d] = at + 1
-			dst[at] = k
-			pdst[at] = psrc[i]
-		}
+		scatter(counts[w*buckets:(w+1)*buckets], src, dst, from, pdst, shift, mask, a, b)
 	})
 
 	if shift == low { // the digit was the last one: the buckets are sorted
