@@ -400,24 +400,18 @@ func radixLSD(keys []uint64, perm []int32, sc *sortScratch, tm *team) {
 // with them: psrc[i], or i itself when psrc is nil (the first pass, which
 // so needs no identity permutation written before it).
 func scatter(c []int, src, dst []uint64, psrc, pdst []int32, shift uint, mask uint64, lo, hi int) {
-	if psrc == nil {
-		for i := lo; i < hi; i++ {
-			k := src[i]
-			d := (k >> shift) & mask
-			at := c[d]
-			c[d] = at + 1
-			dst[at] = k
-			pdst[at] = int32(i)
-		}
-		return
-	}
+	fresh := psrc == nil // the same every time round: predicted
 	for i := lo; i < hi; i++ {
 		k := src[i]
 		d := (k >> shift) & mask
 		at := c[d]
 		c[d] = at + 1
 		dst[at] = k
-		pdst[at] = psrc[i]
+		if fresh {
+			pdst[at] = int32(i)
+		} else {
+			pdst[at] = psrc[i]
+		}
 	}
 }
 
