@@ -232,7 +232,7 @@ func (g *grid) aloneInRow(c, lo, hi int32) bool {
 	return true
 }
 
-// advanceBefore sets the window of cell c, a cell of the current row, whose
+// window sets the window of cell c, a cell of the current row, whose
 // items span [xlo, xhi] and lie at ylo or below: an item within r of one of
 // them lies in a column from that of xlo-r to that of xhi+r, and, among the
 // rows up to the current one, in a row from that of ylo-r on. It moves the
@@ -241,7 +241,7 @@ func (g *grid) aloneInRow(c, lo, hi int32) bool {
 // the cursors only move forward. The window is up to reach cells wide on
 // each side, and usually less: with cells of r/√2, an item reaches 2.8
 // columns on average rather than 5 (and 1.4 rows above rather than 2).
-func (nr *neighbourRows) advanceBefore(xlo, xhi, ylo int32) {
+func (nr *neighbourRows) window(xlo, xhi, ylo int32) {
 	g := nr.g
 	keys := g.cellCol
 	lo := min(max(int64(xlo)-int64(nr.r), -coordOffset), coordOffset)
